@@ -1,0 +1,1 @@
+"""Shared code of the Chillproxy services: schemas, bus, db, telemetry, web helpers, embedded servers."""

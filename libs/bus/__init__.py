@@ -1,0 +1,20 @@
+"""NATS for the services: typed request-reply, durable events, trace context in headers."""
+
+from .client import ERROR_HEADER, Bus, HandlerError
+from .errors import BusError, BusUnavailable, Retry
+from .jetstream import Consumer, ensure_streams, publish
+from .propagation import extract, inject
+
+__all__ = [
+    "ERROR_HEADER",
+    "Bus",
+    "BusError",
+    "BusUnavailable",
+    "Consumer",
+    "HandlerError",
+    "Retry",
+    "ensure_streams",
+    "extract",
+    "inject",
+    "publish",
+]

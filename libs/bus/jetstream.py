@@ -1,0 +1,191 @@
+"""JetStream: streams declared idempotently, de-duplicated publishing, and durable pull consumers.
+
+A consumer hands its handler a batch of decoded events; the batch is acknowledged when the handler returns,
+put back with a delay when it raises, and an event that does not decode is terminated (never redelivered)
+and logged, so one bad message cannot block the ones behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Generic, TypeVar
+
+import msgspec
+import nats.errors
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError, NotFoundError
+from opentelemetry import trace
+from opentelemetry.trace import Link, SpanKind
+
+from libs.schemas import STREAMS, Event, EventSubject, StreamSpec
+from libs.telemetry import current_service, get_logger
+
+from .client import Bus
+from .errors import Retry
+from .propagation import extract, inject
+
+Ev = TypeVar("Ev", bound=Event)
+_encoder = msgspec.json.Encoder()
+log = get_logger("libs.bus.jetstream")
+
+
+def _stream_config(spec: StreamSpec) -> StreamConfig:
+    return StreamConfig(
+        name=spec.name,
+        subjects=list(spec.subjects),
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=spec.max_age_seconds,
+        duplicate_window=spec.duplicate_window_seconds,
+    )
+
+
+async def ensure_streams(bus: Bus, specs: Iterable[StreamSpec] | None = None) -> None:
+    """Create each stream, or bring an existing one to its declared configuration."""
+    for spec in specs if specs is not None else STREAMS.values():
+        config = _stream_config(spec)
+        try:
+            await bus.js.stream_info(spec.name)
+        except NotFoundError:
+            try:
+                await bus.js.add_stream(config)
+                continue
+            except BadRequestError:
+                pass  # another service created it between our two calls
+        await bus.js.update_stream(config)
+
+
+async def publish(bus: Bus, subject: EventSubject[Ev], event: Ev, timeout: float = 2.0) -> None:
+    """Store `event` durably; its `id` makes a repeated publish a no-op within the duplicate window."""
+    with bus._tracer.start_as_current_span(
+        f"publish {subject.name}",
+        kind=SpanKind.PRODUCER,
+        attributes={"messaging.system": "nats", "messaging.destination.name": subject.name},
+    ):
+        await bus.js.publish(
+            subject.name,
+            _encoder.encode(event),
+            timeout=timeout,
+            stream=subject.stream,
+            headers=inject({"Nats-Msg-Id": event.id}),
+        )
+
+
+class Consumer(Generic[Ev]):
+    """A durable pull consumer running `handler` on batches until stopped."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        subject: EventSubject[Ev],
+        durable: str,
+        handler: Callable[[Sequence[Ev]], Awaitable[None]],
+        *,
+        batch: int = 100,
+        fetch_timeout: float = 1.0,
+        ack_wait: float = 30.0,
+        retry_delay: float = 2.0,
+    ) -> None:
+        self.bus = bus
+        self.subject = subject
+        self.durable = durable
+        self.handler = handler
+        self.batch = batch
+        self.fetch_timeout = fetch_timeout
+        self.ack_wait = ack_wait
+        self.retry_delay = retry_delay
+        self._task: asyncio.Task[None] | None = None
+        self._tracer = bus._tracer
+
+    def config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.ack_wait,
+            max_ack_pending=max(1000, self.batch * 4),
+            filter_subject=self.subject.name,
+        )
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"consume {self.subject.name} {self.durable}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        token = current_service.set(self.bus.service)
+        try:
+            while True:
+                try:
+                    await self._consume()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # the connection or the consumer went away: start again
+                    log.warning("consumer restarting", subject=self.subject.name, error=repr(error))
+                    await asyncio.sleep(self.retry_delay)
+        finally:
+            current_service.reset(token)
+
+    async def _consume(self) -> None:
+        subscription = await self.bus.js.pull_subscribe(
+            self.subject.name, durable=self.durable, stream=self.subject.stream, config=self.config()
+        )
+        try:
+            while True:
+                try:
+                    messages = await subscription.fetch(self.batch, timeout=self.fetch_timeout)
+                except nats.errors.TimeoutError:
+                    continue
+                await self.process(messages)
+        finally:
+            try:
+                await subscription.unsubscribe()
+            except nats.errors.Error:
+                pass
+
+    async def process(self, messages: Sequence[Msg]) -> None:
+        """Decode, run the handler once for the batch, then settle every message."""
+        events: list[Ev] = []
+        accepted: list[Msg] = []
+        for msg in messages:
+            try:
+                events.append(self.subject.decoder.decode(msg.data))
+                accepted.append(msg)
+            except msgspec.DecodeError as error:
+                log.error("event terminated: does not decode", subject=self.subject.name, error=str(error))
+                await msg.term()
+        if not events:
+            return
+        contexts = [trace.get_current_span(extract(m.headers)).get_span_context() for m in accepted]
+        with self._tracer.start_as_current_span(
+            f"process {self.subject.name}",
+            context=extract(accepted[0].headers),
+            kind=SpanKind.CONSUMER,
+            links=[Link(c) for c in contexts if c.is_valid],
+            attributes={"messaging.system": "nats", "messaging.batch.message_count": len(events)},
+        ):
+            try:
+                await self.handler(events)
+            except Retry as retry:
+                await _nak_all(accepted, retry.delay)
+                return
+            except Exception:
+                log.exception("event handler failed; batch will be redelivered", subject=self.subject.name)
+                await _nak_all(accepted, self.retry_delay)
+                return
+        for msg in accepted:
+            await msg.ack()
+
+
+async def _nak_all(messages: Sequence[Msg], delay: float) -> None:
+    for msg in messages:
+        await msg.nak(delay=delay)

@@ -1,0 +1,56 @@
+"""The asyncpg pool of one service: sized from configuration, with JSON columns decoded by msgspec."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import msgspec
+
+from libs.telemetry import get_logger
+
+log = get_logger("libs.db")
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            name,
+            schema="pg_catalog",
+            encoder=lambda value: msgspec.json.encode(value).decode(),
+            decoder=msgspec.json.decode,
+            format="text",
+        )
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 5, service: str = "") -> asyncpg.Pool:
+    """A pool of `min_size`..`max_size` connections, retried until the database answers.
+
+    Once created, the pool replaces connections a database restart broke, so the service recovers by itself.
+    """
+    delay = 0.2
+    while True:
+        try:
+            return await asyncpg.create_pool(
+                dsn,
+                min_size=min(min_size, max_size),
+                max_size=max(max_size, 1),
+                init=_init_connection,
+                max_inactive_connection_lifetime=300.0,
+                command_timeout=30.0,
+            )
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+            log.warning("database not reachable yet", service=service, error=type(error).__name__)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+async def ping(pool: asyncpg.Pool, timeout: float = 1.0) -> bool:
+    """True when a query goes through now; a connection broken by a restart is replaced on the next try."""
+    for _ in range(2):
+        try:
+            async with asyncio.timeout(timeout):
+                return await pool.fetchval("SELECT 1") == 1
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            continue
+    return False

@@ -1,0 +1,74 @@
+"""What a running service holds: its settings, database pool, NATS bus and HTTP client.
+
+Opened once by the lifespan, passed to the service's own setup, closed in reverse order. Nothing global.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from libs.bus import Bus, ensure_streams
+from libs.config import Settings
+from libs.db import create_pool, migrate, ping
+from libs.http import http_client
+from libs.telemetry import configure_tracing, get_logger
+
+log = get_logger("libs.runtime")
+
+# A named check for /health: returns (ok, detail). Services add their own (Prowlarr reachable, …).
+HealthCheck = Callable[[], Awaitable[tuple[bool, str]]]
+
+
+@dataclass
+class Runtime:
+    service: str
+    settings: Settings
+    db: asyncpg.Pool
+    bus: Bus
+    http: httpx.AsyncClient
+    checks: dict[str, HealthCheck] = field(default_factory=dict)
+
+    async def health(self) -> tuple[bool, dict[str, dict[str, object]]]:
+        """Each dependency's state; healthy only when every one is."""
+        results: dict[str, dict[str, object]] = {}
+        db_ok = await ping(self.db)
+        results["database"] = {"ok": db_ok}
+        results["nats"] = {"ok": self.bus.connected}
+        for name, check in self.checks.items():
+            try:
+                ok, detail = await check()
+            except Exception as error:  # a failing check is a finding, not a crash of /health
+                ok, detail = False, f"{type(error).__name__}"
+            results[name] = {"ok": ok, "detail": detail}
+        return all(bool(r["ok"]) for r in results.values()), results
+
+
+@asynccontextmanager
+async def open_runtime(service: str, settings: Settings, migrations: Path | None) -> AsyncIterator[Runtime]:
+    if not settings.database_url or not settings.nats_url:
+        raise SystemExit(f"{service}: DATABASE_URL and NATS_URL must be set (make run sets both)")
+    configure_tracing(service, settings.otel_endpoint)
+    async with AsyncExitStack() as stack:
+        db = await create_pool(
+            settings.database_url,
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            service=service,
+        )
+        stack.push_async_callback(db.close)
+        if migrations is not None:
+            await migrate(db, service, migrations)
+        bus = await Bus.connect(settings.nats_url, service)
+        stack.push_async_callback(bus.close)
+        await ensure_streams(bus)
+        http = http_client(service)
+        stack.push_async_callback(http.aclose)
+        log.info("service started", service=service)
+        yield Runtime(service=service, settings=settings, db=db, bus=bus, http=http)
+        log.info("service stopping", service=service)

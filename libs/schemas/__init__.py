@@ -1,0 +1,71 @@
+"""The wire vocabulary: every message and HTTP body shared between services, and every subject name."""
+
+from .base import ErrorBody, Event, Wire
+from .download import DownloadState, DownloadStatus
+from .indexer import IndexerSearch, IndexerStatus, RankedIndexer, RankingReply, RankingRequest
+from .pool import (
+    KeyFailure,
+    PoolKeyReply,
+    PoolKeyRequest,
+    StreamEnd,
+    StreamEndReply,
+    StreamStart,
+    StreamStartReply,
+    UsageEvent,
+)
+from .subjects import (
+    DOWNLOAD_STATUS,
+    EVENT_SUBJECTS,
+    INDEXER_RANKING_GET,
+    INDEXER_SEARCH,
+    POOL_KEY_FAILURE,
+    POOL_KEY_GET,
+    POOL_STREAM_END,
+    POOL_STREAM_START,
+    POOL_USAGE,
+    REQUEST_SUBJECTS,
+    STREAMS,
+    TORRENT_STATUS,
+    EventSubject,
+    RequestSubject,
+    StreamSpec,
+)
+from .torrent import TorrentState, TorrentStatus
+
+__all__ = [
+    "DOWNLOAD_STATUS",
+    "EVENT_SUBJECTS",
+    "INDEXER_RANKING_GET",
+    "INDEXER_SEARCH",
+    "POOL_KEY_FAILURE",
+    "POOL_KEY_GET",
+    "POOL_STREAM_END",
+    "POOL_STREAM_START",
+    "POOL_USAGE",
+    "REQUEST_SUBJECTS",
+    "STREAMS",
+    "TORRENT_STATUS",
+    "DownloadState",
+    "DownloadStatus",
+    "ErrorBody",
+    "Event",
+    "EventSubject",
+    "IndexerSearch",
+    "IndexerStatus",
+    "KeyFailure",
+    "PoolKeyReply",
+    "PoolKeyRequest",
+    "RankedIndexer",
+    "RankingReply",
+    "RankingRequest",
+    "RequestSubject",
+    "StreamEnd",
+    "StreamEndReply",
+    "StreamSpec",
+    "StreamStart",
+    "StreamStartReply",
+    "TorrentState",
+    "TorrentStatus",
+    "UsageEvent",
+    "Wire",
+]

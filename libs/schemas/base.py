@@ -1,0 +1,27 @@
+"""The base of every wire body: camelCase on the wire (as the HTTP contracts of SPEC §6), keyword-only."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import msgspec
+
+
+class Wire(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
+    """Inter-service messages accept unknown fields so services can be upgraded one at a time."""
+
+
+class Event(Wire, kw_only=True):
+    """A JetStream event. `id` is the publish de-duplication id and the consumers' idempotency key."""
+
+    id: str = msgspec.field(default_factory=lambda: uuid.uuid4().hex)
+    at: datetime = msgspec.field(default_factory=lambda: datetime.now(UTC))
+
+
+class ErrorBody(Wire, kw_only=True):
+    """The one error shape: HTTP 4xx/5xx bodies and NATS error replies."""
+
+    error: str
+    message: str
+    field: str | None = None

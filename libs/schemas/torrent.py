@@ -1,0 +1,21 @@
+"""qbt-shim's event: a torrent changed state (SPEC §2, §3.5)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from .base import Event
+
+TorrentState = Literal["queued", "downloading", "completed", "error", "deleted"]
+
+
+class TorrentStatus(Event, kw_only=True):
+    """`torrent.status`: published on every state change, with the finished files once completed."""
+
+    hash: str
+    name: str
+    state: TorrentState
+    category: str = ""
+    content_path: str | None = None
+    files: list[str] = []
+    error: str | None = None

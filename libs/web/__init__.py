@@ -1,0 +1,20 @@
+"""HTTP for the services: the app factory, JSON errors, body decoding and limits, auth guards."""
+
+from .app import Setup, create_app, json_response, runtime_of
+from .auth import require_bearer, require_header_key
+from .body import BodyLimitMiddleware, decode, read_json
+from .errors import ApiError, error_response
+
+__all__ = [
+    "ApiError",
+    "BodyLimitMiddleware",
+    "Setup",
+    "create_app",
+    "decode",
+    "error_response",
+    "json_response",
+    "read_json",
+    "require_bearer",
+    "require_header_key",
+    "runtime_of",
+]

@@ -1,0 +1,69 @@
+"""The app factory every service uses: lifespan with the runtime, /health, JSON errors, body limit, telemetry."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from pathlib import Path
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from libs.config import Settings
+from libs.runtime import Runtime, open_runtime
+
+from .body import BodyLimitMiddleware
+from .errors import http_exception_handler, internal_error_handler
+from .telemetry import RequestTelemetryMiddleware
+
+# Service-specific start-up: subscribe handlers, start background tasks; undone when the context exits.
+Setup = Callable[[Runtime], AbstractAsyncContextManager[None]]
+
+_encoder = msgspec.json.Encoder()
+
+
+def runtime_of(request: Request) -> Runtime:
+    return request.state.runtime
+
+
+def json_response(content: object, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """Any msgspec-encodable value as JSON (Structs included)."""
+    return Response(_encoder.encode(content), status_code, headers, media_type="application/json")
+
+
+async def health(request: Request) -> Response:
+    runtime = runtime_of(request)
+    ok, checks = await runtime.health()
+    body = {"status": "ok" if ok else "unavailable", "service": runtime.service, "checks": checks}
+    return json_response(body, 200 if ok else 503)
+
+
+def create_app(
+    service: str,
+    settings: Settings,
+    *,
+    routes: Sequence[BaseRoute] = (),
+    migrations: Path | None = None,
+    setup: Setup | None = None,
+    max_body_bytes: int | None = None,
+) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Runtime]]:
+        async with open_runtime(service, settings, migrations) as runtime:
+            async with setup(runtime) if setup is not None else nullcontext():
+                yield {"runtime": runtime}
+
+    return Starlette(
+        routes=[Route("/health", health, methods=["GET"]), *routes],
+        middleware=[
+            Middleware(RequestTelemetryMiddleware, service=service),
+            Middleware(BodyLimitMiddleware, max_bytes=max_body_bytes or settings.max_body_bytes),
+        ],
+        exception_handlers={HTTPException: http_exception_handler, Exception: internal_error_handler},
+        lifespan=lifespan,
+    )

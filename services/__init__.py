@@ -1,0 +1,1 @@
+"""The five Chillproxy services. A service imports `libs`, never another service."""

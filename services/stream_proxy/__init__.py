@@ -1,0 +1,1 @@
+"""stream-proxy: the Stremio add-on (search, rank, cache check, play). SPEC §3.2."""
