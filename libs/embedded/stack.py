@@ -20,7 +20,7 @@ from libs.topology import SERVICES, ServiceInfo
 
 from .nats import EmbeddedNats
 from .postgres import EmbeddedPostgres
-from .process import ManagedProcess, free_port, port_open
+from .process import ManagedProcess, die_with_parent, free_port, port_open
 from .traefik import EmbeddedTraefik
 
 
@@ -176,6 +176,7 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    die_with_parent()  # `make` killed without a Ctrl-C still stops us, and so everything we started
 
     stack = Stack(data_dir=data_dir, public_port=settings.port, env=env)
     try:
