@@ -14,8 +14,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from libs.config import Settings, load_settings
 from libs.embedded import EmbeddedNats, EmbeddedPostgres
-from libs.telemetry import install_provider
+from libs.telemetry import configure_logging, install_provider
 
+configure_logging("tests", "debug")
 SPANS = InMemorySpanExporter()
 install_provider(SimpleSpanProcessor(SPANS), service="tests")
 

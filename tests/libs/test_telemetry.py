@@ -1,0 +1,107 @@
+import io
+import json
+import logging
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+from opentelemetry import trace
+from starlette.requests import Request
+from starlette.routing import Route
+
+from libs.bus import HandlerError
+from libs.schemas import POOL_KEY_GET, PoolKeyReply, PoolKeyRequest
+from libs.telemetry import configure_logging, get_logger
+from libs.web import create_app, json_response, runtime_of
+from tests.conftest import make_settings
+from tests.support.asgi import serving
+
+
+@pytest.fixture
+def log_lines():
+    buffer = io.StringIO()
+    configure_logging("tests", "debug", stream=buffer)
+
+    def lines() -> list[dict]:
+        return [json.loads(line) for line in buffer.getvalue().splitlines() if line.strip()]
+
+    yield lines
+    configure_logging("tests", "debug")
+
+
+def test_one_json_line_per_event_with_service_and_trace(log_lines):
+    log = get_logger("t")
+    with trace.get_tracer("t").start_as_current_span("work") as span:
+        log.info("did something", items=3)
+    logging.getLogger("uvicorn.error").warning("from the standard library")
+    first, second = log_lines()
+    assert first["event"] == "did something" and first["items"] == 3 and first["level"] == "info"
+    assert first["service"] == "tests"
+    assert first["trace_id"] == format(span.get_span_context().trace_id, "032x")
+    assert first["span_id"] == format(span.get_span_context().span_id, "016x")
+    assert second["event"] == "from the standard library" and second["service"] == "tests"
+
+
+def test_secret_fields_are_masked(log_lines):
+    get_logger("t").info("calling", api_key="tb-secret-123", token="abc", password="pw", kept="visible")
+    (line,) = log_lines()
+    assert "tb-secret-123" not in json.dumps(line) and line["api_key"] == "***"
+    assert line["token"] == "***" and line["password"] == "***" and line["kept"] == "visible"
+
+
+def test_exceptions_are_structured(log_lines):
+    try:
+        raise ValueError("bad")
+    except ValueError:
+        get_logger("t").exception("failed")
+    (line,) = log_lines()
+    assert line["exception"][0]["exc_type"] == "ValueError"
+
+
+async def test_one_trace_across_http_and_nats(tmp_path, fresh_dsn, nats_url, spans, log_lines):
+    """stream-proxy's HTTP request asks pool-allocator over NATS: both services' spans share one trace, and
+    pool-allocator's log line carries it."""
+    env = {"DATABASE_URL": fresh_dsn, "NATS_URL": nats_url}
+
+    async def get_key(request: PoolKeyRequest) -> PoolKeyReply:
+        get_logger("pool").info("key requested", user=request.user_id)
+        if request.user_id == "nobody":
+            raise HandlerError(404, "unknown_user", "no such user")
+        return PoolKeyReply(allowed=True, device_count=1, message="ok")
+
+    @asynccontextmanager
+    async def pool_setup(runtime):
+        sub = await runtime.bus.serve(POOL_KEY_GET, get_key, queue="trace-test")
+        yield
+        await sub.unsubscribe()
+
+    async def stream(request: Request):
+        reply = await runtime_of(request).bus.request(
+            POOL_KEY_GET, PoolKeyRequest(user_id=request.path_params["user"], device_id="d", action="stream")
+        )
+        return json_response(reply)
+
+    pool = create_app("pool-allocator", make_settings(tmp_path / "a", **env), setup=pool_setup)
+    proxy = create_app(
+        "stream-proxy", make_settings(tmp_path / "b", **env), routes=[Route("/stremio/{user}", stream)]
+    )
+    async with serving(pool), serving(proxy) as base, httpx.AsyncClient(base_url=base) as client:
+        response = await client.get("/stremio/u-1")
+    assert response.status_code == 200 and response.json()["allowed"] is True
+
+    finished = spans.get_finished_spans()
+    server = next(s for s in finished if s.name == "GET /stremio/{user}")
+    trace_id = server.context.trace_id
+    in_trace = [s for s in finished if s.context.trace_id == trace_id]
+    scopes = {s.instrumentation_scope.name for s in in_trace}
+    assert {"stream-proxy", "pool-allocator"} <= scopes
+    handled = next(s for s in in_trace if s.name == "process pool.key.get")
+    assert handled.instrumentation_scope.name == "pool-allocator"
+    sent = next(s for s in in_trace if s.name == "send pool.key.get")
+    assert handled.parent.span_id == sent.context.span_id and sent.parent.span_id == server.context.span_id
+
+    (line,) = [entry for entry in log_lines() if entry["event"] == "key requested"]
+    assert line["service"] == "pool-allocator"
+    assert line["trace_id"] == format(trace_id, "032x")
+    request_lines = [e for e in log_lines() if e["event"] == "request" and e["service"] == "stream-proxy"]
+    assert request_lines and request_lines[0]["route"] == "/stremio/{user}" and "u-1" not in json.dumps(request_lines)
