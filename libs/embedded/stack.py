@@ -7,6 +7,7 @@ progress on the terminal, prints the public URLs, restarts a service that crashe
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
@@ -129,7 +130,21 @@ class Stack:
                 service.process.start()
                 service.next_restart = now + delay
 
+    def write_state(self, public_url: str) -> Path:
+        """`stack.json`: where everything listens, for tools and tests (owner-only: it holds the DSN)."""
+        state = {
+            "publicUrl": public_url,
+            "databaseUrl": self.env["DATABASE_URL"],
+            "natsUrl": self.env["NATS_URL"],
+            "services": {s.info.name: s.port for s in self.services},
+        }
+        path = self.data_dir / "stack.json"
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(state, indent=2))
+        return path
+
     def stop(self) -> None:
+        (self.data_dir / "stack.json").unlink(missing_ok=True)
         if self.traefik:
             self.traefik.stop()
         for service in self.services:
@@ -185,8 +200,9 @@ def main() -> int:
         if not stack.wait_healthy(stop):
             return 0 if stop.is_set() else 1
         stack.start_traefik()
-        base = env.get("CHILLPROXY_PUBLIC_URL") or f"http://localhost:{settings.port}"
-        say(public_urls(base.rstrip("/"), data_dir))
+        base = (env.get("CHILLPROXY_PUBLIC_URL") or f"http://localhost:{settings.port}").rstrip("/")
+        stack.write_state(base)
+        say(public_urls(base, data_dir))
         stack.supervise(stop)
         return 0
     finally:

@@ -1,0 +1,135 @@
+"""`make run`'s launcher on a fresh data folder: everything healthy, the URLs printed, Ctrl-C stops every
+child, and the next run finds the data of the first."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+import nats
+import psutil
+import pytest
+
+from libs.embedded import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Launcher:
+    def __init__(self, data: Path, port: int) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL")}
+        env.update(CHILLPROXY_DATA=str(data), CHILLPROXY_PORT=str(port), CHILLPROXY_ENV_FILE=str(data / "none"))
+        self.output: list[str] = []
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "libs.embedded.stack"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def wait_for(self, text: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line and self.process.poll() is not None:
+                break
+            self.output.append(line)
+            if text in line:
+                return
+        raise AssertionError(f"{text!r} not printed; output:\n{''.join(self.output)}")
+
+    def stop(self, signum: int) -> list[psutil.Process]:
+        children = psutil.Process(self.process.pid).children(recursive=True)
+        self.process.send_signal(signum)
+        assert self.process.wait(60) == 0
+        self.output.extend(self.process.stdout.readlines())
+        return children
+
+
+def all_gone(processes: list[psutil.Process]) -> bool:
+    def alive(p: psutil.Process) -> bool:
+        try:
+            return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    return not any(alive(p) for p in processes)
+
+
+@pytest.fixture
+def launcher_factory(tmp_path):
+    started: list[Launcher] = []
+
+    def start(port: int) -> Launcher:
+        launcher = Launcher(tmp_path / "var", port)
+        started.append(launcher)
+        return launcher
+
+    yield start
+    for launcher in started:
+        if launcher.process.poll() is None:
+            launcher.process.kill()
+
+
+async def test_run_stop_and_run_again(launcher_factory, tmp_path):
+    port = free_port()
+    first = launcher_factory(port)
+    first.wait_for("Chillproxy is up.")
+    printed = "".join(first.output)
+    assert "waiting for:" in printed and "✓ qbt-shim healthy" in printed
+    first.wait_for("Press Ctrl-C to stop.")
+    printed = "".join(first.output)
+    for url in ("/stremio/torz/manifest.json", "/widget", "/settings/integrations/", f"port {port}"):
+        assert url in printed
+    secrets = (tmp_path / "var" / "secrets.json").read_text()
+    assert json.loads(secrets)["ADMIN_TOKEN"] not in printed
+
+    state = json.loads((tmp_path / "var" / "stack.json").read_text())
+    async with httpx.AsyncClient(timeout=5) as client:
+        for name, service_port in state["services"].items():
+            response = await client.get(f"http://127.0.0.1:{service_port}/health")
+            assert response.status_code == 200, name
+        response = await client.get(f"http://127.0.0.1:{port}/no/such/thing")
+        assert response.status_code == 404 and response.json()["error"] == "not_found"
+
+    conn = await asyncpg.connect(state["databaseUrl"])
+    await conn.execute("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('survives')")
+    await conn.close()
+    nc = await nats.connect(state["natsUrl"])
+    await nc.jetstream().publish("pool.usage", b"{}", stream="POOL_USAGE")
+    await nc.close()
+
+    children = first.stop(signal.SIGINT)
+    assert len(children) >= 8  # NATS, PostgreSQL, Traefik and the five services
+    assert all_gone(children)
+    assert not (tmp_path / "var" / "stack.json").exists()
+
+    second = launcher_factory(port)
+    second.wait_for("Press Ctrl-C to stop.")
+    assert (tmp_path / "var" / "secrets.json").read_text() == secrets
+    state = json.loads((tmp_path / "var" / "stack.json").read_text())
+    conn = await asyncpg.connect(state["databaseUrl"])
+    assert await conn.fetchval("SELECT v FROM kept") == "survives"
+    await conn.close()
+    nc = await nats.connect(state["natsUrl"])
+    assert (await nc.jetstream().stream_info("POOL_USAGE")).state.messages == 1
+    await nc.close()
+    assert all_gone(second.stop(signal.SIGTERM))
+
+
+def test_a_busy_port_is_a_clear_error(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        launcher = Launcher(tmp_path / "var", busy.getsockname()[1])
+        assert launcher.process.wait(60) == 1
+        assert "is in use: set CHILLPROXY_PORT" in launcher.process.stdout.read()
