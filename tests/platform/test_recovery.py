@@ -34,7 +34,7 @@ async def test_health_follows_the_database(tmp_path, own_postgres, nats_url):
     async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as client:
         assert (await health(client))[0] == 200
         own_postgres.kill()
-        status, checks = await eventually(lambda: _when(health(client), lambda r: r[0] == 503))
+        _, checks = await eventually(lambda: _when(health(client), lambda r: r[0] == 503))
         assert checks["database"] == {"ok": False} and checks["nats"] == {"ok": True}
         own_postgres.start()
         await eventually(lambda: _when(health(client), lambda r: r[0] == 200), timeout=30)
@@ -45,7 +45,7 @@ async def test_health_follows_nats(tmp_path, fresh_dsn, own_nats):
     async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as client:
         assert (await health(client))[0] == 200
         own_nats.kill()
-        status, checks = await eventually(lambda: _when(health(client), lambda r: r[0] == 503))
+        _, checks = await eventually(lambda: _when(health(client), lambda r: r[0] == 503))
         assert checks["nats"] == {"ok": False} and checks["database"] == {"ok": True}
         own_nats.start()
         await eventually(lambda: _when(health(client), lambda r: r[0] == 200), timeout=30)
