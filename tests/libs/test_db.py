@@ -64,7 +64,7 @@ async def test_concurrent_runners_apply_each_migration_once(fresh_dsn, tmp_path)
 
 def test_badly_named_files_are_refused(tmp_path):
     write(tmp_path, "1_init.sql", "")
-    with pytest.raises(MigrationError, match="0001_name.sql"):
+    with pytest.raises(MigrationError, match=r"0001_name\.sql"):
         migration_files(tmp_path)
 
 
