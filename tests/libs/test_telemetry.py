@@ -103,3 +103,36 @@ async def test_one_trace_across_http_and_nats(tmp_path, fresh_dsn, nats_url, spa
     assert line["trace_id"] == format(trace_id, "032x")
     request_lines = [e for e in log_lines() if e["event"] == "request" and e["service"] == "stream-proxy"]
     assert request_lines and request_lines[0]["route"] == "/stremio/{user}" and "u-1" not in json.dumps(request_lines)
+
+
+async def test_spans_are_exported_over_otlp_http_when_an_endpoint_is_set(tmp_path):
+    """In a fresh process (the test process already has its provider): configure_tracing with an endpoint
+    posts protobuf spans to <endpoint>/v1/traces."""
+    import asyncio
+    import sys
+
+    received: list[tuple[str, str, int]] = []
+
+    async def receiver(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        headers = dict(line.split(": ", 1) for line in head.split("\r\n")[1:] if ": " in line)
+        length = int(headers.get("Content-Length", headers.get("content-length", "0")))
+        body = await reader.readexactly(length)
+        received.append((head.split(" ")[1], headers.get("Content-Type", headers.get("content-type")), len(body)))
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(receiver, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    script = (
+        "from libs.telemetry import configure_tracing, tracer\n"
+        f"provider = configure_tracing('exporter-test', 'http://127.0.0.1:{port}')\n"
+        "with tracer('exporter-test').start_as_current_span('exported'): pass\n"
+        "provider.shutdown()\n"
+    )
+    async with server:
+        process = await asyncio.create_subprocess_exec(sys.executable, "-c", script)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    assert received and received[0][0] == "/v1/traces"
+    assert received[0][1] == "application/x-protobuf" and received[0][2] > 0
