@@ -41,6 +41,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int
     service_host: str
     service_port: int | None
+    env: dict[str, str] = {}  # the merged environment, for each service's own settings
+
+
+def env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    return _int(env, name, default)
+
+
+def env_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"configuration error: {name} must be a number, got {raw!r}") from None
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -125,4 +140,5 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 1 << 20),
         service_host=env.get("SERVICE_HOST") or "127.0.0.1",
         service_port=int(service_port) if service_port else None,
+        env=env,
     )

@@ -17,7 +17,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from libs.schemas import ErrorBody, RequestSubject, Wire
+from libs.schemas import BroadcastSubject, ErrorBody, RequestSubject, Wire
 from libs.telemetry import current_service, get_logger, tracer
 
 from .errors import BusError, BusUnavailable
@@ -145,6 +145,32 @@ class Bus:
                 current_service.reset(token)
 
         return await self.nc.subscribe(subject.name, queue=queue or self.service, cb=on_message)
+
+    async def broadcast(self, subject: BroadcastSubject[Req], body: Req) -> None:
+        """Tell every listener; nothing is kept for one that is not connected."""
+        await self.nc.publish(subject.name, _encoder.encode(body), headers=inject())
+
+    async def listen(self, subject: BroadcastSubject[Req], handler: Callable[[Req], Awaitable[None]]) -> Subscription:
+        """Receive every broadcast on `subject` (no queue group: each process gets its own copy)."""
+
+        async def on_message(msg: Msg) -> None:
+            token = current_service.set(self.service)
+            try:
+                try:
+                    body = subject.decoder.decode(msg.data)
+                except msgspec.DecodeError as error:
+                    log.error("broadcast ignored: does not decode", subject=subject.name, error=str(error))
+                    return
+                with self._tracer.start_as_current_span(
+                    f"process {subject.name}", context=extract(msg.headers), kind=SpanKind.CONSUMER
+                ):
+                    await handler(body)
+            except Exception:
+                log.exception("broadcast handler failed", subject=subject.name)
+            finally:
+                current_service.reset(token)
+
+        return await self.nc.subscribe(subject.name, cb=on_message)
 
     async def _answer(
         self, subject: RequestSubject[Req, Rep], handler: Callable[[Req], Awaitable[Rep]], data: bytes

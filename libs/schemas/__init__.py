@@ -1,9 +1,10 @@
 """The wire vocabulary: every message and HTTP body shared between services, and every subject name."""
 
-from .base import ErrorBody, Event, Wire
+from .base import Body, ErrorBody, Event, View, Wire
 from .download import DownloadState, DownloadStatus
 from .indexer import IndexerSearch, IndexerStatus, RankedIndexer, RankingReply, RankingRequest
 from .pool import (
+    CacheInvalidation,
     KeyFailure,
     PoolKeyReply,
     PoolKeyRequest,
@@ -14,10 +15,12 @@ from .pool import (
     UsageEvent,
 )
 from .subjects import (
+    BROADCAST_SUBJECTS,
     DOWNLOAD_STATUS,
     EVENT_SUBJECTS,
     INDEXER_RANKING_GET,
     INDEXER_SEARCH,
+    POOL_CACHE_INVALIDATE,
     POOL_KEY_FAILURE,
     POOL_KEY_GET,
     POOL_STREAM_END,
@@ -26,6 +29,7 @@ from .subjects import (
     REQUEST_SUBJECTS,
     STREAMS,
     TORRENT_STATUS,
+    BroadcastSubject,
     EventSubject,
     RequestSubject,
     StreamSpec,
@@ -33,10 +37,12 @@ from .subjects import (
 from .torrent import TorrentState, TorrentStatus
 
 __all__ = [
+    "BROADCAST_SUBJECTS",
     "DOWNLOAD_STATUS",
     "EVENT_SUBJECTS",
     "INDEXER_RANKING_GET",
     "INDEXER_SEARCH",
+    "POOL_CACHE_INVALIDATE",
     "POOL_KEY_FAILURE",
     "POOL_KEY_GET",
     "POOL_STREAM_END",
@@ -45,6 +51,9 @@ __all__ = [
     "REQUEST_SUBJECTS",
     "STREAMS",
     "TORRENT_STATUS",
+    "Body",
+    "BroadcastSubject",
+    "CacheInvalidation",
     "DownloadState",
     "DownloadStatus",
     "ErrorBody",
@@ -67,5 +76,6 @@ __all__ = [
     "TorrentState",
     "TorrentStatus",
     "UsageEvent",
+    "View",
     "Wire",
 ]

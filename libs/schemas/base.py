@@ -25,3 +25,11 @@ class ErrorBody(Wire, kw_only=True):
     error: str
     message: str
     field: str | None = None
+
+
+class Body(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True):
+    """An HTTP request body from outside: unknown fields are a mistake worth a 422."""
+
+
+class View(msgspec.Struct, kw_only=True, rename="camel"):
+    """An HTTP response body: every field present, null included."""

@@ -71,3 +71,11 @@ class KeyFailure(Event, kw_only=True):
     status_code: int | None = None
     kind: Literal["unauthorized", "forbidden", "rate_limited", "server_error", "network"] = "server_error"
     message: str = ""
+
+
+class CacheInvalidation(Wire, kw_only=True):
+    """`pool.cache.invalidate`: every allocator process drops what it cached for these users or keys."""
+
+    user_ids: list[str] = []
+    pool_key_ids: list[str] = []
+    everything: bool = False

@@ -15,6 +15,7 @@ from .base import Event, Wire
 from .download import DownloadStatus
 from .indexer import IndexerSearch, RankingReply, RankingRequest
 from .pool import (
+    CacheInvalidation,
     KeyFailure,
     PoolKeyReply,
     PoolKeyRequest,
@@ -69,6 +70,18 @@ class EventSubject(Generic[Ev]):
         object.__setattr__(self, "decoder", msgspec.json.Decoder(self.body))
 
 
+@dataclass(frozen=True)
+class BroadcastSubject(Generic[Req]):
+    """Plain publish-subscribe: every subscriber gets every message; nothing is kept."""
+
+    name: str
+    body: type[Req]
+    decoder: msgspec.json.Decoder = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "decoder", msgspec.json.Decoder(self.body))
+
+
 POOL_KEY_GET = RequestSubject("pool.key.get", PoolKeyRequest, PoolKeyReply)
 POOL_STREAM_START = RequestSubject("pool.stream.start", StreamStart, StreamStartReply)
 POOL_STREAM_END = RequestSubject("pool.stream.end", StreamEnd, StreamEndReply)
@@ -79,6 +92,8 @@ POOL_KEY_FAILURE = EventSubject("pool.key.failure", KeyFailure, stream="POOL_KEY
 INDEXER_SEARCH = EventSubject("indexer.search", IndexerSearch, stream="INDEXER_SEARCH")
 TORRENT_STATUS = EventSubject("torrent.status", TorrentStatus, stream="TORRENT_STATUS")
 DOWNLOAD_STATUS = EventSubject("download.status", DownloadStatus, stream="DOWNLOAD_STATUS")
+
+POOL_CACHE_INVALIDATE = BroadcastSubject("pool.cache.invalidate", CacheInvalidation)
 
 REQUEST_SUBJECTS: tuple[RequestSubject, ...] = (
     POOL_KEY_GET,
@@ -93,6 +108,7 @@ EVENT_SUBJECTS: tuple[EventSubject, ...] = (
     TORRENT_STATUS,
     DOWNLOAD_STATUS,
 )
+BROADCAST_SUBJECTS: tuple[BroadcastSubject, ...] = (POOL_CACHE_INVALIDATE,)
 STREAMS: dict[str, StreamSpec] = {
     subject.stream: StreamSpec(subject.stream, (subject.name,)) for subject in EVENT_SUBJECTS
 }

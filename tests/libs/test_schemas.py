@@ -3,6 +3,7 @@ import pytest
 
 import libs.schemas
 from libs.schemas import (
+    BROADCAST_SUBJECTS,
     EVENT_SUBJECTS,
     POOL_KEY_GET,
     REQUEST_SUBJECTS,
@@ -14,13 +15,18 @@ from libs.schemas import (
 
 
 def test_exported_members_are_deliberate():
-    public = {name for name in vars(libs.schemas) if not name.startswith("_")}
-    modules = {"base", "download", "indexer", "pool", "subjects", "torrent"}
-    assert sorted(libs.schemas.__all__) == sorted(public - modules)
+    import types
+
+    public = {
+        name
+        for name, value in vars(libs.schemas).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert sorted(libs.schemas.__all__) == sorted(public)
 
 
 def test_every_subject_is_named_once():
-    names = [s.name for s in REQUEST_SUBJECTS] + [s.name for s in EVENT_SUBJECTS]
+    names = [s.name for s in (*REQUEST_SUBJECTS, *EVENT_SUBJECTS, *BROADCAST_SUBJECTS)]
     assert len(names) == len(set(names))
     spec_subjects = {
         "pool.key.get",
@@ -32,6 +38,7 @@ def test_every_subject_is_named_once():
         "indexer.ranking.get",
         "torrent.status",
         "download.status",
+        "pool.cache.invalidate",
     }
     assert set(names) == spec_subjects
 
