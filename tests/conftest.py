@@ -16,7 +16,7 @@ from libs.config import Settings, load_settings
 from libs.embedded import EmbeddedNats, EmbeddedPostgres
 from libs.telemetry import configure_logging, install_provider
 
-configure_logging("tests", "debug")
+configure_logging("tests", "info")
 SPANS = InMemorySpanExporter()
 install_provider(SimpleSpanProcessor(SPANS), service="tests")
 

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import msgspec
 
 
-class Wire(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
-    """Inter-service messages accept unknown fields so services can be upgraded one at a time."""
+class Wire(msgspec.Struct, kw_only=True, rename="camel"):
+    """Inter-service messages accept unknown fields so services can be upgraded one at a time. Every field
+    is written, null included: the HTTP contracts share these bodies and promise every key."""
 
 
 class Event(Wire, kw_only=True):
@@ -19,7 +20,7 @@ class Event(Wire, kw_only=True):
     at: datetime = msgspec.field(default_factory=lambda: datetime.now(UTC))
 
 
-class ErrorBody(Wire, kw_only=True):
+class ErrorBody(Wire, kw_only=True, omit_defaults=True):
     """The one error shape: HTTP 4xx/5xx bodies and NATS error replies."""
 
     error: str

@@ -1,17 +1,73 @@
-"""The pool-allocator application: routes and start-up wired onto the shared app factory."""
+"""The pool-allocator application: its parts built at start-up, its NATS handlers and HTTP routes."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
 
 from libs.config import Settings
+from libs.crypto import SecretBox
+from libs.runtime import Runtime
+from libs.schemas import POOL_CACHE_INVALIDATE, POOL_KEY_GET
 from libs.web import create_app
+
+from .activity import ActivityRecorder
+from .admin import Admin
+from .allocator import Allocator
+from .cache import AccessCache
+from .config import PoolConfig
+from .handlers import get_key_handler
+from .invalidation import Invalidator
+from .routes import routes
+from .usage import UsageLog
 
 SERVICE = "pool-allocator"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def build(settings: Settings) -> Starlette:
-    return create_app(SERVICE, settings, migrations=MIGRATIONS)
+class PoolAllocator:
+    """What the routes and handlers call; its parts exist once the runtime is open."""
+
+    def __init__(self, settings: Settings, config: PoolConfig | None = None) -> None:
+        self.settings = settings
+        self.config = config or PoolConfig.from_env(settings.env)
+        self.box = SecretBox(settings.secret_key)
+        self.cache = AccessCache(self.config.cache_ttl_seconds)
+
+    @asynccontextmanager
+    async def run(self, runtime: Runtime) -> AsyncIterator[None]:
+        db, bus = runtime.db, runtime.bus
+        self.invalidator = Invalidator(self.cache, bus)
+        self.activity = ActivityRecorder(db)
+        self.allocator = Allocator(db, self.box, self.config, self.cache, self.activity)
+        self.admin = Admin(db, self.box, self.config, self.invalidator)
+        self.usage = UsageLog(db, bus)
+        subscriptions = [
+            await bus.serve(POOL_KEY_GET, get_key_handler(self.allocator)),
+            await bus.listen(POOL_CACHE_INVALIDATE, self.invalidator.on_broadcast),
+        ]
+        usage_consumer = self.usage.consumer(bus)
+        usage_consumer.start()
+        tasks = [asyncio.create_task(self.activity.run(self.config.activity_flush_seconds))]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await usage_consumer.stop()
+            for subscription in subscriptions:
+                await subscription.unsubscribe()
+            try:
+                await self.activity.flush()
+            except Exception:  # the database may be gone at shutdown; the next activity will be seen
+                pass
+
+
+def build(settings: Settings, config: PoolConfig | None = None) -> Starlette:
+    pool = PoolAllocator(settings, config)
+    return create_app(SERVICE, settings, routes=routes(pool), migrations=MIGRATIONS, setup=pool.run)

@@ -26,7 +26,7 @@ def log_lines():
         return [json.loads(line) for line in buffer.getvalue().splitlines() if line.strip()]
 
     yield lines
-    configure_logging("tests", "debug")
+    configure_logging("tests", "info")
 
 
 def test_one_json_line_per_event_with_service_and_trace(log_lines):

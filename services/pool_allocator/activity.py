@@ -1,0 +1,46 @@
+"""Activity seen by cached answers, written in batches: a cached answer costs no database write, yet a user
+who streams every day never looks idle to reclamation."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import UUID
+
+import asyncpg
+
+from libs.telemetry import get_logger
+
+from .repository import allocation
+
+log = get_logger(__name__)
+
+
+class ActivityRecorder:
+    def __init__(self, db: asyncpg.Pool) -> None:
+        self.db = db
+        self._seen: set[tuple[str, str]] = set()
+
+    def touch(self, user_id: str, device_id: str) -> None:
+        self._seen.add((user_id, device_id))
+
+    async def flush(self) -> int:
+        if not self._seen:
+            return 0
+        seen, self._seen = self._seen, set()
+        devices = [(UUID(u), d) for u, d in seen]
+        users = sorted({u for u, _ in devices})
+        try:
+            async with self.db.acquire() as conn, conn.transaction():
+                await allocation.touch(conn, users, devices)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            self._seen |= seen  # keep them for the next flush
+            raise
+        return len(seen)
+
+    async def run(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.flush()
+            except Exception as error:
+                log.warning("activity flush failed; will retry", error=type(error).__name__)

@@ -1,0 +1,39 @@
+"""pool-allocator's own settings, from the same merged environment as everything else."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from libs.config import env_float, env_int
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    device_limit: int = 3
+    device_window_days: int = 30
+    cache_ttl_seconds: float = 60.0
+    activity_flush_seconds: float = 30.0
+    stream_ttl_minutes: int = 180
+    session_sweep_seconds: float = 60.0
+    health_interval_seconds: float = 300.0
+    failing_after: int = 3  # consecutive failures
+    degraded_failure_rate: float = 0.2  # over 24 h, once there are enough requests to judge
+    degraded_min_requests: int = 5
+    reclaim_idle_days: int = 3
+    reclaim_interval_seconds: float = 3600.0
+    bcrypt_rounds: int = 12
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> PoolConfig:
+        return cls(
+            device_limit=env_int(env, "POOL_DEVICE_LIMIT", cls.device_limit),
+            device_window_days=env_int(env, "POOL_DEVICE_WINDOW_DAYS", cls.device_window_days),
+            cache_ttl_seconds=env_float(env, "POOL_CACHE_TTL_SECONDS", cls.cache_ttl_seconds),
+            stream_ttl_minutes=env_int(env, "POOL_STREAM_TTL_MINUTES", cls.stream_ttl_minutes),
+            health_interval_seconds=env_float(env, "POOL_HEALTH_INTERVAL_SECONDS", cls.health_interval_seconds),
+            degraded_failure_rate=env_float(env, "POOL_DEGRADED_FAILURE_RATE", cls.degraded_failure_rate),
+            reclaim_idle_days=env_int(env, "POOL_RECLAIM_IDLE_DAYS", cls.reclaim_idle_days),
+            reclaim_interval_seconds=env_float(env, "POOL_RECLAIM_INTERVAL_SECONDS", cls.reclaim_interval_seconds),
+            bcrypt_rounds=env_int(env, "POOL_BCRYPT_ROUNDS", cls.bcrypt_rounds),
+        )

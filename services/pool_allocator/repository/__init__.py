@@ -1,0 +1,1 @@
+"""pool-allocator's SQL, one module per table group. Functions take a connection (or pool) and plain values."""

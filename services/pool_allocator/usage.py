@@ -1,0 +1,90 @@
+"""Usage records: taken by HTTP or NATS, kept durably in JetStream, written to PostgreSQL in batches.
+
+Each record's id is its JetStream de-duplication id and its primary key, so a redelivered or re-sent
+record is stored once. When NATS cannot take a record, it is written to the database directly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import asyncpg
+
+from libs.bus import Bus, Consumer, Retry, publish
+from libs.schemas import POOL_USAGE, UsageEvent
+from libs.schemas.pool_admin import UsageRow as UsageView
+from libs.schemas.pool_admin import UsageSummary
+from libs.telemetry import get_logger
+
+from .repository import usage as repo
+
+log = get_logger(__name__)
+_NAMESPACE = uuid.UUID("6f1c1e38-5d0c-4a5e-9a55-2f4a8f5d0c11")
+
+
+def row_of(event: UsageEvent) -> repo.UsageRow | None:
+    """The row for an event; None when its user or key is not a UUID (such a record cannot be kept)."""
+    try:
+        user_id = uuid.UUID(event.user_id)
+        pool_key_id = uuid.UUID(event.pool_key_id) if event.pool_key_id else None
+    except ValueError:
+        return None
+    try:
+        row_id = uuid.UUID(event.id)
+    except ValueError:
+        row_id = uuid.uuid5(_NAMESPACE, event.id)  # still one row per id
+    return repo.UsageRow(
+        id=row_id,
+        user_id=user_id,
+        pool_key_id=pool_key_id,
+        device_id=event.device_id,
+        action=event.action,
+        stream_type=event.stream_type,
+        imdb_id=event.imdb_id,
+        torrent_hash=event.hash,
+        was_cached=event.cached,
+        bytes=event.bytes,
+        timestamp=event.at,
+    )
+
+
+class UsageLog:
+    def __init__(self, db: asyncpg.Pool, bus: Bus | None) -> None:
+        self.db = db
+        self.bus = bus
+
+    async def record(self, event: UsageEvent) -> None:
+        if self.bus is not None and self.bus.connected:
+            try:
+                await publish(self.bus, POOL_USAGE, event)
+                return
+            except Exception as error:
+                log.warning("usage not published; writing it directly", error=type(error).__name__)
+        row = row_of(event)
+        if row is not None:
+            await repo.insert_many(self.db, [row])
+
+    async def store(self, events: Sequence[UsageEvent]) -> None:
+        """The consumer's handler: one insert per batch; unusable records are logged and dropped."""
+        rows = []
+        for event in events:
+            row = row_of(event)
+            if row is None:
+                log.error("usage record dropped: userId or poolKeyId is not a UUID", event_id=event.id)
+            else:
+                rows.append(row)
+        try:
+            await repo.insert_many(self.db, rows)
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as error:
+            raise Retry(delay=5.0, reason=f"database unavailable: {type(error).__name__}") from error
+
+    def consumer(self, bus: Bus, batch: int = 500) -> Consumer[UsageEvent]:
+        return Consumer(bus, POOL_USAGE, "pool-allocator-usage", self.store, batch=batch)
+
+    async def summary(self) -> UsageSummary:
+        by_user, by_key = await repo.summary(self.db)
+        return UsageSummary(
+            by_user=[UsageView(**dict(r)) for r in by_user],
+            by_key=[UsageView(**dict(r)) for r in by_key],
+        )
