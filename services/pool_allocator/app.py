@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from libs.config import Settings
 from libs.crypto import SecretBox
 from libs.runtime import Runtime
-from libs.schemas import POOL_CACHE_INVALIDATE, POOL_KEY_GET
+from libs.schemas import POOL_CACHE_INVALIDATE, POOL_KEY_GET, POOL_STREAM_END, POOL_STREAM_START
 from libs.web import create_app
 
 from .activity import ActivityRecorder
@@ -23,6 +23,7 @@ from .config import PoolConfig
 from .handlers import get_key_handler
 from .invalidation import Invalidator
 from .routes import routes
+from .sessions import StreamSessions
 from .usage import UsageLog
 
 SERVICE = "pool-allocator"
@@ -46,13 +47,19 @@ class PoolAllocator:
         self.allocator = Allocator(db, self.box, self.config, self.cache, self.activity)
         self.admin = Admin(db, self.box, self.config, self.invalidator)
         self.usage = UsageLog(db, bus)
+        self.sessions = StreamSessions(db, self.config.stream_ttl_minutes)
         subscriptions = [
             await bus.serve(POOL_KEY_GET, get_key_handler(self.allocator)),
             await bus.listen(POOL_CACHE_INVALIDATE, self.invalidator.on_broadcast),
+            await bus.serve(POOL_STREAM_START, self.sessions.start),
+            await bus.serve(POOL_STREAM_END, self.sessions.end),
         ]
         usage_consumer = self.usage.consumer(bus)
         usage_consumer.start()
-        tasks = [asyncio.create_task(self.activity.run(self.config.activity_flush_seconds))]
+        tasks = [
+            asyncio.create_task(self.activity.run(self.config.activity_flush_seconds)),
+            asyncio.create_task(self.sessions.run(self.config.session_sweep_seconds)),
+        ]
         try:
             yield
         finally:
