@@ -9,10 +9,12 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
+from libs.bus import Consumer
 from libs.config import Settings
 from libs.crypto import SecretBox
 from libs.runtime import Runtime
-from libs.schemas import POOL_CACHE_INVALIDATE, POOL_KEY_GET, POOL_STREAM_END, POOL_STREAM_START
+from libs.schemas import POOL_CACHE_INVALIDATE, POOL_KEY_FAILURE, POOL_KEY_GET, POOL_STREAM_END, POOL_STREAM_START
+from libs.torbox import TorBoxClient
 from libs.web import create_app
 
 from .activity import ActivityRecorder
@@ -21,7 +23,9 @@ from .allocator import Allocator
 from .cache import AccessCache
 from .config import PoolConfig
 from .handlers import get_key_handler
+from .health import HealthMonitor
 from .invalidation import Invalidator
+from .reclaim import Reclaimer
 from .routes import routes
 from .sessions import StreamSessions
 from .usage import UsageLog
@@ -48,17 +52,26 @@ class PoolAllocator:
         self.admin = Admin(db, self.box, self.config, self.invalidator)
         self.usage = UsageLog(db, bus)
         self.sessions = StreamSessions(db, self.config.stream_ttl_minutes)
+        torbox = TorBoxClient(runtime.http, self.settings.torbox_api_url)
+        self.health = HealthMonitor(db, self.box, torbox, self.config, self.invalidator)
+        self.reclaimer = Reclaimer(db, self.config, self.invalidator)
         subscriptions = [
             await bus.serve(POOL_KEY_GET, get_key_handler(self.allocator)),
             await bus.listen(POOL_CACHE_INVALIDATE, self.invalidator.on_broadcast),
             await bus.serve(POOL_STREAM_START, self.sessions.start),
             await bus.serve(POOL_STREAM_END, self.sessions.end),
         ]
-        usage_consumer = self.usage.consumer(bus)
-        usage_consumer.start()
+        consumers = [
+            self.usage.consumer(bus),
+            Consumer(bus, POOL_KEY_FAILURE, "pool-allocator-key-failures", self.health.on_reports, batch=50),
+        ]
+        for consumer in consumers:
+            consumer.start()
         tasks = [
             asyncio.create_task(self.activity.run(self.config.activity_flush_seconds)),
             asyncio.create_task(self.sessions.run(self.config.session_sweep_seconds)),
+            asyncio.create_task(self.health.run(self.config.health_interval_seconds)),
+            asyncio.create_task(self.reclaimer.run()),
         ]
         try:
             yield
@@ -66,7 +79,8 @@ class PoolAllocator:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await usage_consumer.stop()
+            for consumer in consumers:
+                await consumer.stop()
             for subscription in subscriptions:
                 await subscription.unsubscribe()
             try:

@@ -1,0 +1,83 @@
+"""A client for TorBox's API v1 (`/v1/api/…`): the envelope `{success, error, detail, data}` unwrapped,
+failures raised as `TorBoxError` with a kind the caller can act on. The key goes in the Authorization
+header, never in a URL that could be logged (the one exception, `requestdl`, is TorBox's own design)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+import httpx
+import msgspec
+
+ErrorKind = Literal["unauthorized", "forbidden", "rate_limited", "server_error", "network", "client_error"]
+
+
+class TorBoxError(Exception):
+    def __init__(self, status: int | None, code: str, detail: str, retry_after: float | None = None) -> None:
+        super().__init__(f"TorBox {status or 'unreachable'} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.retry_after = retry_after
+
+    @property
+    def kind(self) -> ErrorKind:
+        if self.status is None:
+            return "network"
+        if self.status == 401 or self.code in ("BAD_TOKEN", "NO_AUTH", "AUTH_ERROR"):
+            return "unauthorized"
+        if self.status == 403:
+            return "forbidden"
+        if self.status == 429:
+            return "rate_limited"
+        if self.status >= 500 or self.code.endswith("ERROR"):
+            return "server_error"
+        return "client_error"
+
+
+class _Envelope(msgspec.Struct):
+    success: bool = False
+    error: str | None = None
+    detail: str = ""
+    data: Any = None
+
+
+_envelope = msgspec.json.Decoder(_Envelope)
+
+
+class TorBoxClient:
+    def __init__(self, http: httpx.AsyncClient, base_url: str, timeout: float = 10.0) -> None:
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    async def call(self, method: str, path: str, key: str, **kwargs: Any) -> tuple[Any, float]:
+        """(data, elapsed ms) of `/v1/api/{path}`; `TorBoxError` for anything but success."""
+        started = time.perf_counter()
+        try:
+            response = await self.http.request(
+                method,
+                f"{self.base_url}/v1/api/{path}",
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=self.timeout,
+                **kwargs,
+            )
+        except httpx.TimeoutException:
+            raise TorBoxError(None, "TIMEOUT", "TorBox did not answer in time") from None
+        except httpx.TransportError as error:
+            raise TorBoxError(None, "NETWORK", type(error).__name__) from None
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code == 429:
+            retry_after = response.headers.get("retry-after")
+            raise TorBoxError(429, "RATE_LIMITED", "rate limit exceeded", float(retry_after) if retry_after else None)
+        try:
+            body = _envelope.decode(response.content)
+        except msgspec.DecodeError:
+            raise TorBoxError(response.status_code, "BAD_RESPONSE", "TorBox answered with something not JSON") from None
+        if response.status_code >= 400 or not body.success:
+            raise TorBoxError(response.status_code, body.error or "UNKNOWN_ERROR", body.detail)
+        return body.data, elapsed
+
+    async def me(self, key: str) -> tuple[dict[str, Any], float]:
+        return await self.call("GET", "user/me", key)
