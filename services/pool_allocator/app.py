@@ -79,8 +79,7 @@ class PoolAllocator:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            for consumer in consumers:
-                await consumer.stop()
+            await asyncio.gather(*(consumer.stop() for consumer in consumers))
             for subscription in subscriptions:
                 await subscription.unsubscribe()
             try:
@@ -91,4 +90,6 @@ class PoolAllocator:
 
 def build(settings: Settings, config: PoolConfig | None = None) -> Starlette:
     pool = PoolAllocator(settings, config)
-    return create_app(SERVICE, settings, routes=routes(pool), migrations=MIGRATIONS, setup=pool.run)
+    app = create_app(SERVICE, settings, routes=routes(pool), migrations=MIGRATIONS, setup=pool.run)
+    app.state.pool = pool  # for tests and tools that drive its jobs directly
+    return app

@@ -14,11 +14,13 @@ from libs.schemas import POOL_KEY_GET, PoolKeyReply, PoolKeyRequest
 from services.pool_allocator.app import build
 from services.pool_allocator.config import PoolConfig
 from tests.conftest import make_settings
+from tests.fakes.torbox import FakeTorBox
 from tests.support.asgi import serving
 
 
 @dataclass
 class PoolHarness:
+    app: object
     http: httpx.AsyncClient
     bus: Bus
     db: asyncpg.Pool
@@ -64,8 +66,18 @@ def pool_config() -> PoolConfig:
 
 
 @pytest.fixture
-async def pool(tmp_path, fresh_dsn, nats_url, pool_config):
-    settings = make_settings(tmp_path, DATABASE_URL=fresh_dsn, NATS_URL=nats_url, DB_POOL_MAX="10")
+async def fake_torbox():
+    fake = FakeTorBox()
+    async with serving(fake.app) as base:
+        fake.base_url = base
+        yield fake
+
+
+@pytest.fixture
+async def pool(tmp_path, fresh_dsn, nats_url, pool_config, fake_torbox):
+    settings = make_settings(
+        tmp_path, DATABASE_URL=fresh_dsn, NATS_URL=nats_url, DB_POOL_MAX="10", TORBOX_API_URL=fake_torbox.base_url
+    )
     app = build(settings, pool_config)
     async with serving(app) as base:
         bus = await Bus.connect(nats_url, "tests")
@@ -74,7 +86,7 @@ async def pool(tmp_path, fresh_dsn, nats_url, pool_config):
             base_url=base, headers={"Authorization": f"Bearer {settings.admin_token}"}, timeout=60
         )
         try:
-            yield PoolHarness(client, bus, db, settings, base)
+            yield PoolHarness(app, client, bus, db, settings, base)
         finally:
             await client.aclose()
             await db.close()

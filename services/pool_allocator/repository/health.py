@@ -81,8 +81,8 @@ async def update_pool(
         """
         UPDATE torbox_pool SET
             status = $2, status_reason = $3, consecutive_failures = $4,
-            total_requests_24h = $5, total_failures_24h = $6,
-            failure_rate_24h = CASE WHEN $5 > 0 THEN $6::real / $5 ELSE 0 END,
+            total_requests_24h = $5::int, total_failures_24h = $6::int,
+            failure_rate_24h = CASE WHEN $5::int > 0 THEN $6::int::real / $5::int ELSE 0 END,
             avg_response_time = coalesce($7::int, avg_response_time),
             last_success_at = CASE WHEN $8 THEN now() ELSE last_success_at END,
             last_failure_at = CASE WHEN $8 THEN last_failure_at ELSE now() END,

@@ -1,0 +1,172 @@
+"""The fake TorBox answers as the reference says TorBox does; the TorBox client reads it right."""
+
+import hashlib
+
+import fastbencode
+import httpx
+import pytest
+
+from libs.http import http_client
+from libs.torbox import TorBoxClient, TorBoxError
+from tests.fakes.torbox import FakeTorBox, file_bytes
+from tests.support.asgi import serving
+
+HASH = "a" * 40
+
+
+@pytest.fixture
+async def torbox():
+    fake = FakeTorBox(general_limit_per_minute=20, create_limit_per_minute=3, download_seconds=0.3)
+    fake.add_account("good-token")
+    fake.add_torrent(HASH, "The.Matrix.1999.1080p", [("The.Matrix.1999.1080p.mkv", 300_000), ("sample.mkv", 1000)])
+    fake.add_torrent("b" * 40, "Uncached.Show.S01", [("e1.mkv", 5000)], cached=False)
+    async with serving(fake.app) as base:
+        fake.base_url = base
+        async with httpx.AsyncClient(base_url=base) as client:
+            yield fake, client
+
+
+def auth(token="good-token"):
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_bad_and_missing_tokens_are_401(torbox):
+    _, client = torbox
+    bad = await client.get("/v1/api/user/me", headers=auth("nope"))
+    assert bad.status_code == 401 and bad.json() == {
+        "success": False,
+        "error": "BAD_TOKEN",
+        "detail": "Invalid API token.",
+        "data": None,
+    }
+    missing = await client.get("/v1/api/user/me")
+    assert missing.status_code == 401 and missing.json()["error"] == "NO_AUTH"
+
+
+async def test_user_me(torbox):
+    _, client = torbox
+    body = (await client.get("/v1/api/user/me", headers=auth())).json()
+    assert body["success"] and body["data"]["plan"] == 2 and "email" in body["data"]
+
+
+async def test_rate_limit_per_key_is_429_plain_text(torbox):
+    _, client = torbox
+    statuses = [(await client.get("/v1/api/user/me", headers=auth())).status_code for _ in range(21)]
+    assert statuses[:20] == [200] * 20
+    limited = await client.get("/v1/api/user/me", headers=auth())
+    assert limited.status_code == 429 and limited.text == "rate limit exceeded" and limited.headers["retry-after"]
+
+
+async def test_check_cached_get_and_post(torbox):
+    _, client = torbox
+    listed = await client.post(
+        "/v1/api/torrents/checkcached?format=list&list_files=true",
+        json={"hashes": [HASH, "b" * 40, "c" * 40]},
+        headers=auth(),
+    )
+    (item,) = listed.json()["data"]
+    assert item["hash"] == HASH and item["files"][0]["name"] == "The.Matrix.1999.1080p/The.Matrix.1999.1080p.mkv"
+    by_object = await client.get(f"/v1/api/torrents/checkcached?hash={HASH},{'c' * 40}&format=object", headers=auth())
+    assert list(by_object.json()["data"]) == [HASH] and "files" not in by_object.json()["data"][HASH]
+    none = await client.get(f"/v1/api/torrents/checkcached?hash={'c' * 40}", headers=auth())
+    assert none.json()["data"] is None
+
+
+async def test_create_list_request_and_download_with_range(torbox):
+    fake, client = torbox
+    created = await client.post(
+        "/v1/api/torrents/createtorrent", data={"magnet": f"magnet:?xt=urn:btih:{HASH.upper()}"}, headers=auth()
+    )
+    data = created.json()["data"]
+    assert created.json()["detail"].startswith("Found Cached Torrent") and data["hash"] == HASH
+    item = (
+        await client.get(f"/v1/api/torrents/mylist?id={data['torrent_id']}&bypass_cache=true", headers=auth())
+    ).json()
+    assert item["data"]["download_finished"] and item["data"]["download_present"]
+    link = await client.get(
+        f"/v1/api/torrents/requestdl?token=good-token&torrent_id={data['torrent_id']}&file_id=0&zip_link=false"
+    )
+    url = link.json()["data"]
+    assert url.startswith(fake.base_url + "/cdn/")
+    async with httpx.AsyncClient() as cdn:
+        whole = await cdn.get(url)
+        part = await cdn.get(url, headers={"Range": "bytes=1000-1999"})
+    assert whole.status_code == 200 and len(whole.content) == 300_000
+    assert part.status_code == 206 and part.content == whole.content[1000:2000]
+    assert part.headers["content-range"] == "bytes 1000-1999/300000"
+    assert whole.content == file_bytes(HASH, "The.Matrix.1999.1080p/The.Matrix.1999.1080p.mkv", 0, 299_999)
+    redirect = await client.get(
+        f"/v1/api/torrents/requestdl?token=good-token&torrent_id={data['torrent_id']}&file_id=0&redirect=true"
+    )
+    assert redirect.status_code == 302 and redirect.headers["location"].startswith(fake.base_url + "/cdn/")
+
+
+async def test_uncached_torrents_download_then_become_ready(torbox):
+    _, client = torbox
+    torrent = bencoded_torrent()
+    created = await client.post(
+        "/v1/api/torrents/createtorrent", files={"file": ("x.torrent", torrent)}, headers=auth()
+    )
+    torrent_id = created.json()["data"]["torrent_id"]
+    assert (
+        created.json()["data"]["hash"] == hashlib.sha1(fastbencode.bencode({b"name": b"x", b"length": 5})).hexdigest()
+    )
+    item = (await client.get(f"/v1/api/torrents/mylist?id={torrent_id}", headers=auth())).json()["data"]
+    assert item["download_state"] == "downloading" and not item["download_finished"]
+    not_ready = await client.get(f"/v1/api/torrents/requestdl?token=good-token&torrent_id={torrent_id}&file_id=0")
+    assert not_ready.status_code == 400 and not_ready.json()["success"] is False
+
+
+async def test_create_limits_and_bad_input(torbox):
+    _, client = torbox
+    bad = await client.post("/v1/api/torrents/createtorrent", data={"magnet": "magnet:?xt=urn:btih:zz"}, headers=auth())
+    assert bad.status_code == 400 and bad.json()["error"] == "INVALID_OPTION"
+    statuses = []
+    for n in range(4):
+        magnet = f"magnet:?xt=urn:btih:{n:040x}"
+        statuses.append(
+            (await client.post("/v1/api/torrents/createtorrent", data={"magnet": magnet}, headers=auth())).status_code
+        )
+    assert statuses == [200, 200, 429, 429]  # the first bad call counted too: 3 per minute at the edge
+
+
+async def test_control_delete(torbox):
+    _, client = torbox
+    created = await client.post(
+        "/v1/api/torrents/createtorrent", data={"magnet": f"magnet:?xt=urn:btih:{HASH}"}, headers=auth()
+    )
+    torrent_id = created.json()["data"]["torrent_id"]
+    deleted = await client.post(
+        "/v1/api/torrents/controltorrent", json={"torrent_id": torrent_id, "operation": "delete"}, headers=auth()
+    )
+    assert deleted.json()["success"]
+    gone = await client.get(f"/v1/api/torrents/mylist?id={torrent_id}", headers=auth())
+    assert gone.status_code == 404 and gone.json()["error"] == "ITEM_NOT_FOUND"
+
+
+async def test_the_client_classifies_failures(torbox):
+    fake, _ = torbox
+    async with http_client("tests") as http:
+        client = TorBoxClient(http, fake.base_url)
+        me, elapsed = await client.me("good-token")
+        assert me["plan"] == 2 and elapsed >= 0
+        with pytest.raises(TorBoxError) as bad:
+            await client.me("nope")
+        assert bad.value.kind == "unauthorized" and bad.value.code == "BAD_TOKEN"
+        fake.failing["good-token"] = 503
+        with pytest.raises(TorBoxError) as down:
+            await client.me("good-token")
+        assert down.value.kind == "server_error"
+        del fake.failing["good-token"]
+        fake.garbage = True
+        with pytest.raises(TorBoxError) as garbage:
+            await client.me("good-token")
+        assert garbage.value.code == "BAD_RESPONSE"
+        unreachable = TorBoxClient(http, "http://127.0.0.1:9")
+        with pytest.raises(TorBoxError) as network:
+            await unreachable.me("good-token")
+        assert network.value.kind == "network"
+
+
+def bencoded_torrent() -> bytes:
+    return fastbencode.bencode({b"announce": b"http://tracker", b"info": {b"name": b"x", b"length": 5}})
