@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from libs.bus import Bus
+from libs.db import create_pool
 from libs.schemas import POOL_KEY_GET, PoolKeyReply, PoolKeyRequest
 from services.pool_allocator.app import build
 from services.pool_allocator.config import PoolConfig
@@ -81,7 +82,7 @@ async def pool(tmp_path, fresh_dsn, nats_url, pool_config, fake_torbox):
     app = build(settings, pool_config)
     async with serving(app) as base:
         bus = await Bus.connect(nats_url, "tests")
-        db = await asyncpg.create_pool(fresh_dsn, min_size=1, max_size=4)
+        db = await create_pool(fresh_dsn, min_size=1, max_size=4)
         client = httpx.AsyncClient(
             base_url=base, headers={"Authorization": f"Bearer {settings.admin_token}"}, timeout=60
         )
