@@ -123,10 +123,27 @@ class Bus:
         handler: Callable[[Req], Awaitable[Rep]],
         *,
         queue: str | None = None,
+        concurrency: int = 64,
     ) -> Subscription:
-        """Answer `subject` with `handler`; replicas share the work through a queue group."""
+        """Answer `subject` with `handler`; replicas share the work through a queue group.
+
+        nats-py runs a subscription's callback one message at a time; each request is handled in a task of
+        its own instead, at most `concurrency` at once (beyond that, the subscription waits: back-pressure).
+        """
+        in_flight = asyncio.Semaphore(concurrency)
+        tasks: set[asyncio.Task[None]] = set()
+
+        def done(task: asyncio.Task[None]) -> None:
+            tasks.discard(task)
+            in_flight.release()
 
         async def on_message(msg: Msg) -> None:
+            await in_flight.acquire()
+            task = asyncio.create_task(handle(msg))
+            tasks.add(task)
+            task.add_done_callback(done)
+
+        async def handle(msg: Msg) -> None:
             token = current_service.set(self.service)
             try:
                 with self._tracer.start_as_current_span(

@@ -72,68 +72,44 @@ class Allocator:
         return await self._decide(user_id, device_id)
 
     async def _decide(self, user_id: UUID, device_id: str) -> PoolKeyReply:
-        async def attempt(conn: asyncpg.Connection) -> tuple[PoolKeyReply, allocation.HeldSlot | None, set[str]]:
-            exists, subscription = await allocation.lock_user(conn, user_id)
-            if not exists:
+        async def admit(conn: asyncpg.Connection) -> tuple[PoolKeyReply | None, allocation.HeldSlot | None, set[str]]:
+            """Under the user's lock: the rules, and the device counted. A usable slot held is kept."""
+            user = await allocation.lock_user(conn, user_id, self.config.device_window_days)
+            if user is None:
                 return _refused(Refusal("unknown_user", "unknown user"), 0), None, set()
-            now = await allocation.now(conn)
-            refusal = check_subscription(subscription, now)
-            devices = await allocation.recent_devices(conn, user_id, self.config.device_window_days)
+            refusal = check_subscription(user.subscription, user.now)
+            devices = user.recent_devices
             if refusal is None:
                 refusal = check_device(devices, device_id, self.config.device_limit, self.config.device_window_days)
             if refusal is not None:
                 return _refused(refusal, len(devices)), None, devices
-            held = await allocation.held_slot(conn, user_id)
-            slot = held if held is not None and held.usable else await self._take(conn, user_id, held)
-            if slot is None:
-                reason = (
-                    Refusal("no_capacity", "your key is unavailable and no other pool has room; try again later")
-                    if held is not None
-                    else Refusal("no_capacity", "no room in any pool: every key is full or unavailable")
-                )
-                return _refused(reason, len(devices)), None, devices
-            await allocation.record_device(conn, user_id, device_id, slot)
-            devices.add(device_id)
-            reply = PoolKeyReply(
-                allowed=True, pool_key_id=str(slot.pool_key_id), device_count=len(devices), message="ok"
-            )
-            return reply, slot, devices
+            held = user.held
+            usable = held if held is not None and held.usable else None
+            await allocation.record_device(conn, user_id, device_id, usable)
+            return None, held, devices | {device_id}
 
-        reply, slot, devices = await retrying_transaction(self.db, attempt)
-        if slot is None:
-            return reply
+        refused, held, devices = await retrying_transaction(self.db, admit)
+        if refused is not None:
+            return refused
+        slot = held
+        if held is None or not held.usable:
+            slot = await retrying_transaction(
+                self.db, lambda conn: allocation.take_slot(conn, user_id, device_id), transaction=False
+            )
+            if slot is None:
+                message = (
+                    "your key is unavailable and no other pool has room; try again later"
+                    if held is not None
+                    else "no room in any pool: every key is full or unavailable"
+                )
+                return _refused(Refusal("no_capacity", message), len(devices))
+            if held is not None and held.pool_key_id != slot.pool_key_id:
+                log.info("user moved to another pool", from_pool=str(held.pool_key_id), to_pool=str(slot.pool_key_id))
         key = self.cache.key(str(slot.pool_key_id)) or self.box.decrypt(slot.encrypted_key)
         self.cache.put(str(user_id), str(slot.pool_key_id), key, devices)
-        reply.pool_key = key
-        return reply
-
-    async def _take(
-        self, conn: asyncpg.Connection, user_id: UUID, held: allocation.HeldSlot | None
-    ) -> allocation.HeldSlot | None:
-        """A slot in the first open pool; a user moving off an unusable pool keeps the old slot unless a new
-        one is really taken (a savepoint undoes the release otherwise)."""
-        exclude = held.pool_key_id if held is not None else None
-        for pool_key_id in await allocation.candidate_pools(conn, exclude):
-            if held is None:
-                slot = await allocation.take_slot(conn, pool_key_id, user_id)
-                if slot is not None:
-                    return slot
-                continue
-            try:
-                async with conn.transaction():
-                    await allocation.release_slot(conn, held)  # one slot per user: free it first
-                    slot = await allocation.take_slot(conn, pool_key_id, user_id)
-                    if slot is None:
-                        raise _PoolFull
-                log.info("user moved to another pool", from_pool=str(held.pool_key_id), to_pool=str(pool_key_id))
-                return slot
-            except _PoolFull:
-                continue
-        return None
-
-
-class _PoolFull(Exception):
-    pass
+        return PoolKeyReply(
+            allowed=True, pool_key=key, pool_key_id=str(slot.pool_key_id), device_count=len(devices), message="ok"
+        )
 
 
 def _refused(refusal: Refusal, device_count: int) -> PoolKeyReply:

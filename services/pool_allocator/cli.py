@@ -26,8 +26,8 @@ import msgspec
 from libs.config import load_settings
 from libs.crypto import SecretBox
 from libs.db import create_pool, migrate
-from libs.telemetry import configure_logging
 from libs.schemas.pool_admin import KeyCreate, UserCreate
+from libs.telemetry import configure_logging
 from libs.web import ApiError
 
 from .admin import Admin, parse_id

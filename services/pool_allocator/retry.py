@@ -15,12 +15,16 @@ _RETRIED = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 
 async def retrying_transaction(
-    db: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitable[T]], attempts: int = 5
+    db: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitable[T]], attempts: int = 5, *, transaction: bool = True
 ) -> T:
+    """Run `work` in a transaction (or, with `transaction=False`, as the single statement it is)."""
     for attempt in range(attempts):
         try:
-            async with db.acquire() as conn, conn.transaction():
-                return await work(conn)
+            async with db.acquire() as conn:
+                if not transaction:
+                    return await work(conn)
+                async with conn.transaction():
+                    return await work(conn)
         except _RETRIED:
             if attempt == attempts - 1:
                 raise

@@ -1,7 +1,8 @@
 """Slots, devices and the user's access, inside the caller's transaction.
 
 Locking order, always: the user row, then pool rows. Every change to a pool's slots holds that pool's row
-lock, so the slot chosen next and the counter moved with it cannot race.
+lock, so the slot chosen next and the counter moved with it cannot race. Taking a slot is one statement
+(`pool_take_slot`, migration 0002), run on its own so a pool's lock is never held across a round trip.
 """
 
 from __future__ import annotations
@@ -30,130 +31,87 @@ class HeldSlot:
         return self.pool_status in ("healthy", "degraded")
 
 
-async def lock_user(conn: asyncpg.Connection, user_id: UUID) -> tuple[bool, Subscription | None]:
-    """(exists, subscription), holding the user's row lock until the transaction ends."""
+@dataclass(frozen=True)
+class UserFacts:
+    """What the rules need about a user, read under the user's row lock."""
+
+    subscription: Subscription | None
+    now: datetime
+    recent_devices: set[str]
+    held: HeldSlot | None
+
+
+async def lock_user(conn: asyncpg.Connection, user_id: UUID, window_days: int) -> UserFacts | None:
+    """Lock the user's row (marking the access), then read their subscription, the devices used within the
+    window and the slot they hold; None for an unknown user.
+
+    Two statements, not one: a statement's snapshot is taken when it starts, so reading in the statement
+    that waited for the lock would miss what the previous holder of the lock committed."""
+    locked = await conn.fetchval("UPDATE users SET accessed_at = now() WHERE uuid = $1 RETURNING true", user_id)
+    if not locked:
+        return None
     row = await conn.fetchrow(
         """
-        SELECT u.uuid, s.sub_status, s.trial, s.trial_enddate
-        FROM users u LEFT JOIN user_subs s ON s.uuid = u.uuid
+        SELECT s.sub_status, s.trial, s.trial_enddate, now() AS now,
+               ARRAY(SELECT a.device_id FROM torbox_assignments a
+                     WHERE a.user_id = u.uuid AND a.last_used_at > now() - make_interval(days => $2)) AS devices,
+               h.id AS slot_id, h.pool_key_id, h.slot_number, p.status AS pool_status, p.is_active AS pool_active,
+               p.api_key AS encrypted_key
+        FROM users u
+        LEFT JOIN user_subs s ON s.uuid = u.uuid
+        LEFT JOIN torbox_slots h ON h.user_id = u.uuid
+        LEFT JOIN torbox_pool p ON p.id = h.pool_key_id
         WHERE u.uuid = $1
-        FOR UPDATE OF u
-        """,
-        user_id,
-    )
-    if row is None:
-        return False, None
-    if row["sub_status"] is None:
-        return True, None
-    return True, Subscription(row["sub_status"], row["trial"], row["trial_enddate"])
-
-
-async def recent_devices(conn: asyncpg.Connection, user_id: UUID, window_days: int) -> set[str]:
-    rows = await conn.fetch(
-        """
-        SELECT device_id FROM torbox_assignments
-        WHERE user_id = $1 AND last_used_at > now() - make_interval(days => $2)
         """,
         user_id,
         window_days,
     )
-    return {r["device_id"] for r in rows}
-
-
-_HELD = """
-    SELECT s.id AS slot_id, s.pool_key_id, s.slot_number, p.status AS pool_status,
-           p.is_active AS pool_active, p.api_key AS encrypted_key
-    FROM torbox_slots s JOIN torbox_pool p ON p.id = s.pool_key_id
-"""
-
-
-async def held_slot(conn: asyncpg.Connection, user_id: UUID) -> HeldSlot | None:
-    row = await conn.fetchrow(_HELD + " WHERE s.user_id = $1", user_id)
-    return None if row is None else HeldSlot(**row)
-
-
-async def candidate_pools(conn: asyncpg.Connection, exclude: UUID | None = None) -> list[UUID]:
-    """Pools that looked open a moment ago, in the order they are to be tried."""
-    rows = await conn.fetch(
-        """
-        SELECT id FROM torbox_pool
-        WHERE is_active AND status IN ('healthy', 'degraded') AND current_user_slots < max_user_slots
-          AND id IS DISTINCT FROM $1
-        ORDER BY status = 'healthy' DESC, priority DESC, created_at, id
-        """,
-        exclude,
-    )
-    return [r["id"] for r in rows]
-
-
-async def take_slot(conn: asyncpg.Connection, pool_key_id: UUID, user_id: UUID) -> HeldSlot | None:
-    """The lowest free slot of this pool for the user, or None when it is full or no longer usable."""
-    pool = await conn.fetchrow(
-        """
-        SELECT status, is_active, api_key, current_user_slots, max_user_slots
-        FROM torbox_pool WHERE id = $1 FOR UPDATE
-        """,
-        pool_key_id,
-    )
-    if (
-        pool is None
-        or not pool["is_active"]
-        or pool["status"] not in ("healthy", "degraded")
-        or pool["current_user_slots"] >= pool["max_user_slots"]
-    ):
+    if row is None:
         return None
-    slot = await conn.fetchrow(
-        """
-        UPDATE torbox_slots
-        SET user_id = $2, is_active = true, assigned_at = now(), last_activity_at = now(), updated_at = now()
-        WHERE id = (SELECT id FROM torbox_slots WHERE pool_key_id = $1 AND user_id IS NULL
-                    ORDER BY slot_number LIMIT 1)
-        RETURNING id, slot_number
-        """,
-        pool_key_id,
-        user_id,
-    )
-    if slot is None:
-        return None
-    await conn.execute(
-        "UPDATE torbox_pool SET current_user_slots = current_user_slots + 1, updated_at = now() WHERE id = $1",
-        pool_key_id,
-    )
-    return HeldSlot(slot["id"], pool_key_id, slot["slot_number"], pool["status"], True, pool["api_key"])
-
-
-async def release_slot(conn: asyncpg.Connection, slot: HeldSlot) -> None:
-    await conn.execute("SELECT 1 FROM torbox_pool WHERE id = $1 FOR UPDATE", slot.pool_key_id)
-    released = await conn.execute(
-        """
-        UPDATE torbox_slots SET user_id = NULL, is_active = false, assigned_at = NULL, updated_at = now()
-        WHERE id = $1 AND user_id IS NOT NULL
-        """,
-        slot.slot_id,
-    )
-    if released == "UPDATE 1":
-        await conn.execute(
-            "UPDATE torbox_pool SET current_user_slots = current_user_slots - 1, updated_at = now() WHERE id = $1",
-            slot.pool_key_id,
+    subscription = None
+    if row["sub_status"] is not None:
+        subscription = Subscription(row["sub_status"], row["trial"], row["trial_enddate"])
+    held = None
+    if row["slot_id"] is not None:
+        held = HeldSlot(
+            row["slot_id"],
+            row["pool_key_id"],
+            row["slot_number"],
+            row["pool_status"],
+            row["pool_active"],
+            row["encrypted_key"],
         )
+    return UserFacts(subscription, row["now"], set(row["devices"]), held)
 
 
-async def record_device(conn: asyncpg.Connection, user_id: UUID, device_id: str, slot: HeldSlot) -> None:
+async def take_slot(db: asyncpg.Pool | asyncpg.Connection, user_id: UUID, device_id: str) -> HeldSlot | None:
+    """A usable slot for the user: the one they hold, or the lowest free one of the first open pool (moving
+    them off an unusable pool). One statement, run on its own (see migration 0002)."""
+    row = await db.fetchrow("SELECT * FROM pool_take_slot($1, $2)", user_id, device_id)
+    if row is None:
+        return None
+    return HeldSlot(
+        row["slot_id"], row["pool_key_id"], row["slot_number"], row["pool_status"], True, row["encrypted_key"]
+    )
+
+
+async def record_device(conn: asyncpg.Connection, user_id: UUID, device_id: str, slot: HeldSlot | None) -> None:
+    """The device is counted from now on; with a slot, the slot's activity is marked too (one round trip)."""
     await conn.execute(
         """
+        WITH activity AS (UPDATE torbox_slots SET last_activity_at = now() WHERE id = $3)
         INSERT INTO torbox_assignments (user_id, device_id, slot_id, assigned_pool_key_id)
         VALUES ($1, $2, $3, $4)
         ON CONFLICT (user_id, device_id) DO UPDATE
-        SET slot_id = EXCLUDED.slot_id, assigned_pool_key_id = EXCLUDED.assigned_pool_key_id,
+        SET slot_id = coalesce(EXCLUDED.slot_id, torbox_assignments.slot_id),
+            assigned_pool_key_id = coalesce(EXCLUDED.assigned_pool_key_id, torbox_assignments.assigned_pool_key_id),
             last_used_at = now()
         """,
         user_id,
         device_id,
-        slot.slot_id,
-        slot.pool_key_id,
+        None if slot is None else slot.slot_id,
+        None if slot is None else slot.pool_key_id,
     )
-    await conn.execute("UPDATE torbox_slots SET last_activity_at = now() WHERE id = $1", slot.slot_id)
-    await conn.execute("UPDATE users SET accessed_at = now() WHERE uuid = $1", user_id)
 
 
 async def touch(conn: asyncpg.Connection, user_ids: list[UUID], devices: list[tuple[UUID, str]]) -> None:
@@ -171,7 +129,3 @@ async def touch(conn: asyncpg.Connection, user_ids: list[UUID], devices: list[tu
             [u for u, _ in devices],
             [d for _, d in devices],
         )
-
-
-async def now(conn: asyncpg.Connection) -> datetime:
-    return await conn.fetchval("SELECT now()")
