@@ -31,6 +31,15 @@ from libs.embedded import EmbeddedNats, EmbeddedPostgres, free_port, wait_for  #
 from libs.schemas import POOL_KEY_GET, PoolKeyRequest  # noqa: E402
 
 
+def calibration_seconds() -> float:
+    """A fixed pure-Python loop: how fast this machine is right now (shared machines vary a lot)."""
+    started = time.perf_counter()
+    total = 0
+    for n in range(5_000_000):
+        total += n
+    return time.perf_counter() - started
+
+
 def peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -105,7 +114,7 @@ async def main(args: argparse.Namespace) -> None:
         latencies.sort()
         rss = peak_rss_mib(service.pid)
         machine = f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores"
-        print(f"machine: {machine}, Python {platform.python_version()}")
+        print(f"machine: {machine}, Python {platform.python_version()}, calibration loop {calibration_seconds():.2f} s")
         print(
             f"first allocations: {len(users)} users, {allowed} allowed, {first_seconds:.2f} s, violations: {violations}"
         )

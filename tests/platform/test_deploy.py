@@ -72,7 +72,8 @@ def test_only_traefik_publishes_a_port_to_the_network():
 
 def test_every_variable_is_documented():
     used = set(re.findall(r"\$\{([A-Z_]+)", COMPOSE.read_text()))
-    config_source = (ROOT / "libs" / "config.py").read_text() + (ROOT / "libs" / "embedded" / "stack.py").read_text()
+    sources = [ROOT / "libs" / "config.py", ROOT / "libs" / "embedded" / "stack.py", *ROOT.glob("services/*/config.py")]
+    config_source = "".join(path.read_text() for path in sources)
     used |= set(re.findall(r'"([A-Z][A-Z_]{2,})"', config_source)) - {"GENERATED_SECRETS"}
     missing = used - documented_variables()
     assert not missing, f"not in deploy/.env.example: {sorted(missing)}"
