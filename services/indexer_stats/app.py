@@ -1,17 +1,55 @@
-"""The indexer-stats application: routes and start-up wired onto the shared app factory."""
+"""The indexer-stats application: ingest, refresh and ranking at start-up, the JSON routes."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
 
 from libs.config import Settings
+from libs.runtime import Runtime
+from libs.schemas import INDEXER_RANKING_GET
 from libs.web import create_app
+
+from .config import StatsConfig
+from .ingest import Ingest
+from .routes import routes
+from .stats import Stats
 
 SERVICE = "indexer-stats"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def build(settings: Settings) -> Starlette:
-    return create_app(SERVICE, settings, migrations=MIGRATIONS)
+class IndexerStats:
+    def __init__(self, settings: Settings, config: StatsConfig | None = None) -> None:
+        self.settings = settings
+        self.config = config or StatsConfig.from_env(settings.env)
+
+    @asynccontextmanager
+    async def run(self, runtime: Runtime) -> AsyncIterator[None]:
+        self.stats = Stats(runtime.db, self.config)
+        self.ingest = Ingest(runtime.db)
+        self.ingest.on_stored = self.stats.changed
+        await self.stats.refresh()  # the ranking is in memory before the first question
+        subscription = await runtime.bus.serve(INDEXER_RANKING_GET, self.stats.answer_ranking)
+        consumer = self.ingest_consumer = self.ingest.consumer(runtime.bus)
+        consumer.start()
+        tasks = [asyncio.create_task(self.stats.run()), asyncio.create_task(self.stats.run_percentiles())]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await consumer.stop()
+            await subscription.unsubscribe()
+
+
+def build(settings: Settings, config: StatsConfig | None = None) -> Starlette:
+    service = IndexerStats(settings, config)
+    app = create_app(SERVICE, settings, routes=routes(service), migrations=MIGRATIONS, setup=service.run)
+    app.state.service = service
+    return app

@@ -1,0 +1,34 @@
+"""indexer-stats' own settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from libs.config import env_float, env_int
+
+
+@dataclass(frozen=True)
+class StatsConfig:
+    degraded_ms: int = 500
+    down_ms: int = 2000
+    degraded_success_rate: float = 95.0
+    down_success_rate: float = 80.0
+    window_searches: int = 50  # the sliding window: each indexer's last searches (within 24 h)
+    refresh_seconds: float = 2.0  # 24 h counters, status, global figures, the ranking in memory
+    percentile_seconds: float = 30.0  # hourly p50/p95 recomputed from the logs
+    min_timeout_ms: int = 1500
+    max_timeout_ms: int = 10000
+    retention_days: int = 30
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> StatsConfig:
+        return cls(
+            degraded_ms=env_int(env, "INDEXER_DEGRADED_MS", cls.degraded_ms),
+            down_ms=env_int(env, "INDEXER_DOWN_MS", cls.down_ms),
+            degraded_success_rate=env_float(env, "INDEXER_DEGRADED_SUCCESS_RATE", cls.degraded_success_rate),
+            down_success_rate=env_float(env, "INDEXER_DOWN_SUCCESS_RATE", cls.down_success_rate),
+            window_searches=env_int(env, "INDEXER_STATUS_WINDOW", cls.window_searches),
+            refresh_seconds=env_float(env, "INDEXER_REFRESH_SECONDS", cls.refresh_seconds),
+            retention_days=env_int(env, "INDEXER_RETENTION_DAYS", cls.retention_days),
+        )

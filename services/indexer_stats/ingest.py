@@ -1,0 +1,77 @@
+"""The `indexer.search` consumer: each batch of events stored with its hourly metrics in one transaction.
+
+A search redelivered (the consumer stopped before its ack) is stored and counted once: its event id is
+the row's primary key and only new rows reach the metrics. An event that cannot be stored (an indexer id
+that is not a number, a negative duration) is logged and dropped, never retried forever.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import asyncpg
+
+from libs.bus import Bus, Consumer, Retry
+from libs.schemas import INDEXER_SEARCH, IndexerSearch
+from libs.telemetry import get_logger
+
+from .repository import searches
+
+log = get_logger(__name__)
+_NAMESPACE = uuid.UUID("0b5c8e5e-2d2f-4d0e-9f8a-6f1f0d2a4c31")
+
+
+def _row_id(event_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(event_id)
+    except ValueError:
+        return uuid.uuid5(_NAMESPACE, event_id)
+
+
+class Ingest:
+    def __init__(self, db: asyncpg.Pool) -> None:
+        self.db = db
+        self.stored = 0  # new rows since start, for /health and tests
+        self.on_stored = None  # called after a batch that stored something (refreshes the ranking)
+
+    async def store(self, events: Sequence[IndexerSearch]) -> None:
+        usable = [e for e in events if e.duration_ms >= 0 and e.result_count >= 0]
+        if len(usable) != len(events):
+            log.error("search events dropped: negative duration or result count", count=len(events) - len(usable))
+        if not usable:
+            return
+        try:
+            async with self.db.acquire() as conn, conn.transaction():
+                names = {e.indexer_id: e.indexer_name or f"indexer {e.indexer_id}" for e in usable}
+                ids = await searches.indexer_ids(conn, names)
+                rows = [
+                    searches.SearchRow(
+                        id=_row_id(e.id),
+                        indexer_id=ids[e.indexer_id],
+                        search_id=e.search_id,
+                        search_query=e.query,
+                        search_type=e.search_type,
+                        imdb_id=e.imdb_id,
+                        response_time=e.duration_ms,
+                        http_status=e.http_status,
+                        results_count=e.result_count,
+                        was_successful=e.outcome == "success",
+                        outcome=e.outcome,
+                        error_type=e.error_kind,
+                        timestamp=e.at,
+                    )
+                    for e in usable
+                ]
+                new = await searches.store(conn, rows)
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as error:
+            raise Retry(5.0, f"database unavailable: {type(error).__name__}") from error
+        except asyncpg.DataError as error:  # a value PostgreSQL refuses (an id out of range…): drop, log
+            log.error("search events dropped: the database refused them", error=str(error), count=len(usable))
+            return
+        self.stored += new
+        if new and self.on_stored is not None:
+            self.on_stored()
+
+    def consumer(self, bus: Bus, batch: int = 500) -> Consumer[IndexerSearch]:
+        return Consumer(bus, INDEXER_SEARCH, "indexer-stats-searches", self.store, batch=batch, fetch_timeout=0.5)

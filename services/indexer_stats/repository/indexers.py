@@ -1,0 +1,153 @@
+"""prowlarr_indexers: what is known of each indexer, its 24 h counters and status; the global row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class IndexerFigures:
+    """One indexer's facts and recent figures, as the status and ranking need them."""
+
+    id: UUID
+    prowlarr_id: int
+    name: str
+    enabled: bool
+    protocol: str
+    priority: int
+    supports_imdb: bool
+    supports_tv_imdb: bool
+    blocked: bool  # Prowlarr disabled it until a time still to come
+    window_searches: int
+    window_successes: int
+    window_avg_ms: float | None
+    requests_24h: int
+    successes_24h: int
+    failures_24h: int
+    timeouts_24h: int
+    avg_ms_24h: float | None
+    p50_ms: float | None
+    p95_ms: float | None
+
+
+async def figures(db: asyncpg.Pool | asyncpg.Connection, window: int) -> list[IndexerFigures]:
+    """Every indexer with its last `window` searches of the day and its 24 h counters, in one query."""
+    rows = await db.fetch(
+        """
+        SELECT i.id, i.indexer_id AS prowlarr_id, i.indexer_name AS name, i.is_enabled AS enabled, i.protocol,
+               i.priority, i.supports_imdb, i.supports_tv_imdb,
+               coalesce(i.disabled_till > now(), false) AS blocked,
+               coalesce(w.searches, 0) AS window_searches, coalesce(w.successes, 0) AS window_successes,
+               w.avg_ms AS window_avg_ms,
+               coalesce(d.requests, 0) AS requests_24h, coalesce(d.successes, 0) AS successes_24h,
+               coalesce(d.failures, 0) AS failures_24h, coalesce(d.timeouts, 0) AS timeouts_24h,
+               d.avg_ms AS avg_ms_24h, i.median_response_time::float8 AS p50_ms,
+               i.p95_response_time::float8 AS p95_ms
+        FROM prowlarr_indexers i
+        LEFT JOIN LATERAL (
+            SELECT count(*) AS searches, count(*) FILTER (WHERE was_successful) AS successes,
+                   avg(response_time)::float8 AS avg_ms
+            FROM (SELECT was_successful, response_time FROM prowlarr_search_logs l
+                  WHERE l.indexer_id = i.id AND l.timestamp > now() - interval '24 hours'
+                  ORDER BY l.timestamp DESC LIMIT $1) recent
+        ) w ON true
+        LEFT JOIN LATERAL (
+            SELECT sum(total_requests)::int AS requests, sum(successful_requests)::int AS successes,
+                   sum(failed_requests)::int AS failures, sum(timeout_requests)::int AS timeouts,
+                   (sum(sum_response_time)::float8 / nullif(sum(total_requests), 0)) AS avg_ms
+            FROM prowlarr_indexer_metrics m
+            WHERE m.indexer_id = i.id AND m.hour_bucket > now() - interval '24 hours'
+        ) d ON true
+        ORDER BY i.indexer_id
+        """,
+        window,
+    )
+    return [IndexerFigures(**dict(r)) for r in rows]
+
+
+async def save_status(db: asyncpg.Pool | asyncpg.Connection, updates: Sequence[tuple]) -> None:
+    """(id, status, success_rate, requests, successes, failures, timeouts, avg ms) per indexer."""
+    if not updates:
+        return
+    columns = list(zip(*updates, strict=True))
+    await db.execute(
+        """
+        UPDATE prowlarr_indexers i SET
+            status = u.status, success_rate = u.success_rate, total_requests_24h = u.requests,
+            successful_requests_24h = u.successes, failed_requests_24h = u.failures, timeout_count_24h = u.timeouts,
+            avg_response_time = u.avg_ms, last_check_at = now(), updated_at = now()
+        FROM unnest($1::uuid[], $2::text[], $3::numeric[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[])
+             AS u(id, status, success_rate, requests, successes, failures, timeouts, avg_ms)
+        WHERE i.id = u.id
+        """,
+        *[list(c) for c in columns],
+    )
+
+
+async def refresh_global(db: asyncpg.Pool | asyncpg.Connection) -> None:
+    """The single row of figures across indexers, from the day's hourly metrics and the indexers' rows."""
+    await db.execute(
+        """
+        WITH day AS (
+            SELECT coalesce(sum(total_requests), 0)::int AS total,
+                   coalesce(sum(successful_requests), 0)::int AS ok,
+                   coalesce(sum(failed_requests), 0)::int AS failed,
+                   coalesce(sum(timeout_requests), 0)::int AS timeouts,
+                   round(sum(sum_response_time)::numeric / nullif(sum(total_requests), 0))::int AS avg_ms
+            FROM prowlarr_indexer_metrics WHERE hour_bucket > now() - interval '24 hours'
+        ), p95 AS (
+            SELECT round(percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time))::int AS p95_ms
+            FROM prowlarr_search_logs WHERE timestamp > now() - interval '24 hours'
+        ), slowest AS (
+            SELECT id, avg_response_time FROM prowlarr_indexers
+            WHERE avg_response_time IS NOT NULL AND total_requests_24h > 0
+            ORDER BY avg_response_time DESC, indexer_id LIMIT 1
+        ), reliable AS (
+            SELECT id, success_rate FROM prowlarr_indexers
+            WHERE success_rate IS NOT NULL AND total_requests_24h > 0
+            ORDER BY success_rate DESC, total_requests_24h DESC, indexer_id LIMIT 1
+        )
+        UPDATE prowlarr_global_stats g SET
+            total_searches_24h = day.total, successful_searches_24h = day.ok, failed_searches_24h = day.failed,
+            timeout_searches_24h = day.timeouts, avg_response_time_24h = day.avg_ms,
+            p95_response_time_24h = (SELECT p95_ms FROM p95),
+            slowest_indexer_id = (SELECT id FROM slowest),
+            slowest_indexer_avg_time = (SELECT avg_response_time FROM slowest),
+            most_reliable_indexer_id = (SELECT id FROM reliable),
+            most_reliable_success_rate = (SELECT success_rate FROM reliable),
+            last_updated_at = now()
+        FROM day WHERE g.id = 1
+        """
+    )
+
+
+async def global_row(db: asyncpg.Pool) -> asyncpg.Record:
+    return await db.fetchrow(
+        """
+        SELECT g.*, s.indexer_id AS slowest_prowlarr_id, s.indexer_name AS slowest_name,
+               r.indexer_id AS reliable_prowlarr_id, r.indexer_name AS reliable_name
+        FROM prowlarr_global_stats g
+        LEFT JOIN prowlarr_indexers s ON s.id = g.slowest_indexer_id
+        LEFT JOIN prowlarr_indexers r ON r.id = g.most_reliable_indexer_id
+        WHERE g.id = 1
+        """
+    )
+
+
+async def hourly(db: asyncpg.Pool, prowlarr_id: int, hours: int) -> list[asyncpg.Record]:
+    return await db.fetch(
+        """
+        SELECT m.hour_bucket, m.total_requests, m.successful_requests, m.failed_requests, m.timeout_requests,
+               m.avg_response_time, m.min_response_time, m.max_response_time, m.p50_response_time,
+               m.p95_response_time, m.total_results_returned
+        FROM prowlarr_indexer_metrics m JOIN prowlarr_indexers i ON i.id = m.indexer_id
+        WHERE i.indexer_id = $1 AND m.hour_bucket > now() - make_interval(hours => $2)
+        ORDER BY m.hour_bucket
+        """,
+        prowlarr_id,
+        hours,
+    )

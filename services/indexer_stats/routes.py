@@ -1,0 +1,53 @@
+"""The HTTP edge under /indexers/ (admin token): JSON per indexer, per hour, and global."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from libs.web import ApiError, json_response, require_bearer
+
+if TYPE_CHECKING:
+    from .app import IndexerStats
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ApiError(422, f"{name} must be a whole number from {low} to {high}", error="invalid_query", field=name)
+    return int(raw)
+
+
+def routes(service: IndexerStats) -> list[Route]:
+    def admin(request: Request) -> None:
+        require_bearer(request, service.settings.admin_token)
+
+    async def indexers(request: Request) -> Response:
+        admin(request)
+        return json_response(service.stats.indexer_views())
+
+    async def indexer_hours(request: Request) -> Response:
+        admin(request)
+        raw = request.path_params["id"]
+        if not raw.isdigit():
+            raise ApiError(400, "the indexer id must be Prowlarr's numeric id", error="invalid_id")
+        hours = _int_param(request, "hours", 24, 1, 24 * 31)
+        result = await service.stats.hours(int(raw), hours)
+        if result is None:
+            raise ApiError(404, "no such indexer")
+        return json_response(result)
+
+    async def global_stats(request: Request) -> Response:
+        admin(request)
+        return json_response(await service.stats.global_view())
+
+    return [
+        Route("/indexers/api/indexers", indexers, methods=["GET"]),
+        Route("/indexers/api/indexers/{id}/hours", indexer_hours, methods=["GET"]),
+        Route("/indexers/api/global", global_stats, methods=["GET"]),
+    ]

@@ -1,0 +1,155 @@
+"""The figures kept current: 24 h counters, status, global row and, in memory, the ranking that
+`indexer.ranking.get` answers from without touching the database."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from libs.schemas import RankedIndexer, RankingReply, RankingRequest
+from libs.schemas.indexer_admin import GlobalView, HourView, IndexerView
+from libs.telemetry import get_logger
+
+from .config import StatsConfig
+from .repository import indexers as repo
+from .repository import searches
+from .status import ranking, status_of, success_rate, suggested_timeout_ms
+
+log = get_logger(__name__)
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else round(value)
+
+
+class Stats:
+    def __init__(self, db: asyncpg.Pool, config: StatsConfig) -> None:
+        self.db = db
+        self.config = config
+        self.figures: list[repo.IndexerFigures] = []
+        self._ranked: dict[str | None, list[RankedIndexer]] = {}
+        self._changed = asyncio.Event()
+        self.refreshed = 0
+
+    def changed(self) -> None:
+        """New searches were stored: refresh soon."""
+        self._changed.set()
+
+    async def refresh(self) -> None:
+        figures = await repo.figures(self.db, self.config.window_searches)
+        updates = []
+        for f in figures:
+            rate = success_rate(f)
+            updates.append(
+                (
+                    f.id,
+                    status_of(f, self.config),
+                    None if rate is None else round(rate, 2),
+                    f.requests_24h,
+                    f.successes_24h,
+                    f.failures_24h,
+                    f.timeouts_24h,
+                    _int(f.avg_ms_24h),
+                )
+            )
+        await repo.save_status(self.db, updates)
+        await repo.refresh_global(self.db)
+        self.figures = figures
+        self._ranked = {protocol: ranking(figures, self.config, protocol) for protocol in (None, "torrent", "usenet")}
+        self.refreshed += 1
+
+    def rank(self, request: RankingRequest) -> RankingReply:
+        """From memory: what the last refresh decided."""
+        return RankingReply(indexers=list(self._ranked.get(request.protocol, [])))
+
+    async def answer_ranking(self, request: RankingRequest) -> RankingReply:
+        return self.rank(request)
+
+    def indexer_views(self) -> list[IndexerView]:
+        views = []
+        for f in self.figures:
+            rate = success_rate(f)
+            views.append(
+                IndexerView(
+                    id=f.prowlarr_id,
+                    name=f.name,
+                    status=status_of(f, self.config),
+                    enabled=f.enabled,
+                    protocol=f.protocol,
+                    priority=f.priority,
+                    requests24h=f.requests_24h,
+                    successes24h=f.successes_24h,
+                    failures24h=f.failures_24h,
+                    timeouts24h=f.timeouts_24h,
+                    avg_ms=_int(f.avg_ms_24h),
+                    p50_ms=_int(f.p50_ms),
+                    p95_ms=_int(f.p95_ms),
+                    success_rate=None if rate is None else round(rate, 2),
+                    supports_imdb=f.supports_imdb,
+                    blocked_by_prowlarr=f.blocked,
+                    suggested_timeout_ms=suggested_timeout_ms(f, self.config),
+                )
+            )
+        return views
+
+    async def global_view(self) -> GlobalView:
+        row = await repo.global_row(self.db)
+        return GlobalView(
+            total_searches24h=row["total_searches_24h"],
+            successful_searches24h=row["successful_searches_24h"],
+            failed_searches24h=row["failed_searches_24h"],
+            timeout_searches24h=row["timeout_searches_24h"],
+            avg_response_time24h=row["avg_response_time_24h"],
+            p95_response_time24h=row["p95_response_time_24h"],
+            slowest_indexer=row["slowest_name"],
+            slowest_indexer_avg_time=row["slowest_indexer_avg_time"],
+            most_reliable_indexer=row["reliable_name"],
+            most_reliable_success_rate=row["most_reliable_success_rate"],
+            last_updated_at=row["last_updated_at"],
+        )
+
+    async def hours(self, prowlarr_id: int, hours: int) -> list[HourView] | None:
+        if not any(f.prowlarr_id == prowlarr_id for f in self.figures):
+            return None
+        return [
+            HourView(
+                hour=r["hour_bucket"],
+                requests=r["total_requests"],
+                successes=r["successful_requests"],
+                failures=r["failed_requests"],
+                timeouts=r["timeout_requests"],
+                avg_ms=r["avg_response_time"],
+                min_ms=r["min_response_time"],
+                max_ms=r["max_response_time"],
+                p50_ms=r["p50_response_time"],
+                p95_ms=r["p95_response_time"],
+                results=r["total_results_returned"],
+                success_rate=round(100.0 * r["successful_requests"] / r["total_requests"], 2)
+                if r["total_requests"]
+                else None,
+            )
+            for r in await repo.hourly(self.db, prowlarr_id, hours)
+        ]
+
+    async def run(self) -> None:
+        """Refresh after new searches (at most every refresh interval) and on the interval regardless."""
+        while True:
+            try:
+                await asyncio.wait_for(self._changed.wait(), self.config.refresh_seconds)
+            except TimeoutError:
+                pass
+            self._changed.clear()
+            try:
+                await self.refresh()
+            except Exception as error:
+                log.warning("refresh failed; the last figures stay", error=type(error).__name__)
+            await asyncio.sleep(min(0.5, self.config.refresh_seconds))
+
+    async def run_percentiles(self) -> None:
+        while True:
+            try:
+                await searches.refresh_percentiles(self.db)
+            except Exception as error:
+                log.warning("percentile refresh failed; will retry", error=type(error).__name__)
+            await asyncio.sleep(self.config.percentile_seconds)
