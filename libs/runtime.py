@@ -33,9 +33,16 @@ class Runtime:
     bus: Bus
     http: httpx.AsyncClient
     checks: dict[str, HealthCheck] = field(default_factory=dict)
+    informational: set[str] = field(default_factory=set)
+
+    def add_check(self, name: str, check: HealthCheck, *, critical: bool = True) -> None:
+        """A check shown by /health; only critical ones turn it to 503 when they fail."""
+        self.checks[name] = check
+        if not critical:
+            self.informational.add(name)
 
     async def health(self) -> tuple[bool, dict[str, dict[str, object]]]:
-        """Each dependency's state; healthy only when every one is."""
+        """Each dependency's state; healthy when every critical one is."""
         results: dict[str, dict[str, object]] = {}
         db_ok = await ping(self.db)
         results["database"] = {"ok": db_ok}
@@ -46,7 +53,8 @@ class Runtime:
             except Exception as error:  # a failing check is a finding, not a crash of /health
                 ok, detail = False, f"{type(error).__name__}"
             results[name] = {"ok": ok, "detail": detail}
-        return all(bool(r["ok"]) for r in results.values()), results
+        healthy = all(bool(r["ok"]) for name, r in results.items() if name not in self.informational)
+        return healthy, results
 
 
 @asynccontextmanager

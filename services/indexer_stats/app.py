@@ -10,12 +10,14 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from libs.config import Settings
+from libs.prowlarr import ProwlarrClient
 from libs.runtime import Runtime
 from libs.schemas import INDEXER_RANKING_GET
 from libs.web import create_app
 
 from .config import StatsConfig
 from .ingest import Ingest
+from .poller import ProwlarrPoller
 from .routes import routes
 from .stats import Stats
 
@@ -33,11 +35,22 @@ class IndexerStats:
         self.stats = Stats(runtime.db, self.config)
         self.ingest = Ingest(runtime.db)
         self.ingest.on_stored = self.stats.changed
+        client = None
+        if self.settings.prowlarr_url and self.settings.prowlarr_api_key:
+            client = ProwlarrClient(runtime.http, self.settings.prowlarr_url, self.settings.prowlarr_api_key)
+        self.poller = ProwlarrPoller(runtime.db, client, on_change=self.stats.changed)
+        runtime.add_check("prowlarr", self.poller.health, critical=False)
+        await self.poller.poll()  # a failure here is reported, not fatal
         await self.stats.refresh()  # the ranking is in memory before the first question
         subscription = await runtime.bus.serve(INDEXER_RANKING_GET, self.stats.answer_ranking)
         consumer = self.ingest_consumer = self.ingest.consumer(runtime.bus)
         consumer.start()
-        tasks = [asyncio.create_task(self.stats.run()), asyncio.create_task(self.stats.run_percentiles())]
+        tasks = [
+            asyncio.create_task(self.stats.run()),
+            asyncio.create_task(self.stats.run_percentiles()),
+            asyncio.create_task(self.stats.run_retention()),
+            asyncio.create_task(self._poll_later()),
+        ]
         try:
             yield
         finally:
@@ -46,6 +59,10 @@ class IndexerStats:
             await asyncio.gather(*tasks, return_exceptions=True)
             await consumer.stop()
             await subscription.unsubscribe()
+
+    async def _poll_later(self) -> None:
+        await asyncio.sleep(self.config.prowlarr_poll_seconds)
+        await self.poller.run(self.config.prowlarr_poll_seconds)
 
 
 def build(settings: Settings, config: StatsConfig | None = None) -> Starlette:

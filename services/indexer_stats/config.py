@@ -20,6 +20,7 @@ class StatsConfig:
     min_timeout_ms: int = 1500
     max_timeout_ms: int = 10000
     retention_days: int = 30
+    prowlarr_poll_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> StatsConfig:
@@ -31,4 +32,5 @@ class StatsConfig:
             window_searches=env_int(env, "INDEXER_STATUS_WINDOW", cls.window_searches),
             refresh_seconds=env_float(env, "INDEXER_REFRESH_SECONDS", cls.refresh_seconds),
             retention_days=env_int(env, "INDEXER_RETENTION_DAYS", cls.retention_days),
+            prowlarr_poll_seconds=env_float(env, "PROWLARR_POLL_SECONDS", cls.prowlarr_poll_seconds),
         )

@@ -146,6 +146,17 @@ class Stats:
                 log.warning("refresh failed; the last figures stay", error=type(error).__name__)
             await asyncio.sleep(min(0.5, self.config.refresh_seconds))
 
+    async def run_retention(self, interval: float = 3600.0) -> None:
+        """Search logs older than the retention are deleted in small batches (no long locks)."""
+        while True:
+            try:
+                deleted = await searches.prune(self.db, self.config.retention_days)
+                if deleted:
+                    log.info("old search logs pruned", count=deleted)
+            except Exception as error:
+                log.warning("pruning failed; will retry", error=type(error).__name__)
+            await asyncio.sleep(interval)
+
     async def run_percentiles(self) -> None:
         while True:
             try:

@@ -16,6 +16,7 @@ from libs.schemas import INDEXER_SEARCH, IndexerSearch
 from services.indexer_stats.app import build
 from services.indexer_stats.config import StatsConfig
 from tests.conftest import make_settings
+from tests.fakes.prowlarr import FakeProwlarr
 from tests.support.asgi import serving
 
 
@@ -63,8 +64,23 @@ def stats_config() -> StatsConfig:
 
 
 @pytest.fixture
-async def stats(tmp_path, fresh_dsn, nats_url, stats_config):
-    settings = make_settings(tmp_path, DATABASE_URL=fresh_dsn, NATS_URL=nats_url)
+async def fake_prowlarr():
+    fake = FakeProwlarr()
+    fake.add_indexer(1, "Indexer 1")
+    async with serving(fake.app) as base:
+        fake.base_url = base
+        yield fake
+
+
+@pytest.fixture
+async def stats(tmp_path, fresh_dsn, nats_url, stats_config, fake_prowlarr):
+    settings = make_settings(
+        tmp_path,
+        DATABASE_URL=fresh_dsn,
+        NATS_URL=nats_url,
+        PROWLARR_URL=fake_prowlarr.base_url,
+        PROWLARR_API_KEY=fake_prowlarr.api_key,
+    )
     # each test has its own database but the JetStream stream is shared: start from an empty one
     bus = await Bus.connect(nats_url, "tests")
     try:

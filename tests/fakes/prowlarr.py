@@ -1,0 +1,260 @@
+"""A fake Prowlarr (API v1), faithful to ../shared/reference/apis_anchors.md §A.
+
+- Auth: `apikey` query parameter, `X-Api-Key` header or `Authorization: Bearer`; otherwise 401.
+- `GET /api/v1/indexer`, `/api/v1/indexerstats`, `/api/v1/indexerstatus` (only blocked indexers).
+- `GET /api/v1/search`: ids inside `query` (`{ImdbId:tt…}`, `{Season:N}`, `{Episode:N}`) for `movie` and
+  `tvsearch`, `indexerIds` repeated; releases with `infoHash`, `magnetUrl` and a proxied `downloadUrl`
+  (`/{indexerId}/download?apikey=…&link=…`) that answers 301 to the magnet, or the .torrent itself.
+  All selected indexers blocked: 400. Any indexer failure is left out of the answer (200).
+- Per indexer: latency, failure, and a catalogue of releases; queries counted for `indexerstats`.
+- `broken`: every call answers 500; `garbage`: 200 with HTML.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+_TOKEN = re.compile(r"\{(\w+):([^}]*)\}")
+
+
+@dataclass
+class Release:
+    title: str
+    info_hash: str
+    size: int
+    seeders: int
+    imdb_id: int = 0  # Prowlarr's form: the number, no "tt"
+    season: int | None = None
+    episode: int | None = None
+    torrent: bytes | None = None  # served by the download link instead of a magnet when set
+    with_info_hash: bool = True
+
+
+@dataclass
+class Indexer:
+    id: int
+    name: str
+    protocol: str = "torrent"
+    privacy: str = "public"
+    priority: int = 25
+    enable: bool = True
+    movie_imdb: bool = True
+    tv_imdb: bool = True
+    latency: float = 0.0
+    fail_with: int | None = None  # an HTTP status: the indexer's searches fail
+    disabled_till: datetime | None = None
+    releases: list[Release] = field(default_factory=list)
+    queries: int = 0
+    failed_queries: int = 0
+    grabs: int = 0
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(msgspec.json.encode(data), status, media_type="application/json")
+
+
+class FakeProwlarr:
+    def __init__(self, api_key: str = "prowlarr-test-key") -> None:
+        self.api_key = api_key
+        self.indexers: dict[int, Indexer] = {}
+        self.broken = False
+        self.garbage = False
+        self.base_url = "http://prowlarr.invalid"
+        self.searches: list[dict[str, Any]] = []
+        self.app = Starlette(
+            routes=[
+                Route("/api/v1/indexer", self.list_indexers),
+                Route("/api/v1/indexerstats", self.indexer_stats),
+                Route("/api/v1/indexerstatus", self.indexer_status),
+                Route("/api/v1/search", self.search),
+                Route("/{indexer:int}/download", self.download),
+                Route("/ping", lambda request: _json({"status": "OK"})),
+            ]
+        )
+
+    def add_indexer(self, indexer_id: int, name: str, **fields: Any) -> Indexer:
+        indexer = Indexer(indexer_id, name, **fields)
+        self.indexers[indexer_id] = indexer
+        return indexer
+
+    def _denied(self, request: Request) -> Response | None:
+        given = (
+            request.query_params.get("apikey")
+            or request.headers.get("x-api-key")
+            or request.headers.get("authorization", "").removeprefix("Bearer ")
+        )
+        if given != self.api_key:
+            return Response(b"", 401)
+        if self.broken:
+            return _json({"message": "Database is locked", "description": "SQLite error"}, 500)
+        if self.garbage:
+            return Response(b"<html>oops</html>", 200, media_type="text/html")
+        return None
+
+    async def list_indexers(self, request: Request) -> Response:
+        if denied := self._denied(request):
+            return denied
+
+        def params(imdb: bool) -> list[str]:
+            return ["q", "imdbId", "season", "ep"] if imdb else ["q", "season", "ep"]
+
+        return _json(
+            [
+                {
+                    "id": i.id,
+                    "name": i.name,
+                    "enable": i.enable,
+                    "protocol": i.protocol,
+                    "privacy": i.privacy,
+                    "priority": i.priority,
+                    "implementation": "Cardigann",
+                    "definitionName": i.name.lower(),
+                    "description": f"{i.name} is a fake indexer",
+                    "language": "en-US",
+                    "supportsSearch": True,
+                    "capabilities": {
+                        "movieSearchParams": ["q", "imdbId"] if i.movie_imdb else ["q"],
+                        "tvSearchParams": params(i.tv_imdb),
+                        "searchParams": ["q"],
+                    },
+                }
+                for i in self.indexers.values()
+            ]
+        )
+
+    async def indexer_stats(self, request: Request) -> Response:
+        if denied := self._denied(request):
+            return denied
+        return _json(
+            {
+                "id": 0,
+                "indexers": [
+                    {
+                        "indexerId": i.id,
+                        "indexerName": i.name,
+                        "averageResponseTime": int(i.latency * 1000),
+                        "averageGrabResponseTime": 120,
+                        "numberOfQueries": i.queries,
+                        "numberOfGrabs": i.grabs,
+                        "numberOfRssQueries": 0,
+                        "numberOfAuthQueries": 0,
+                        "numberOfFailedQueries": i.failed_queries,
+                        "numberOfFailedGrabs": 0,
+                        "numberOfFailedRssQueries": 0,
+                        "numberOfFailedAuthQueries": 0,
+                    }
+                    for i in self.indexers.values()
+                    if i.queries or i.grabs  # indexers without history are absent, as in Prowlarr
+                ],
+                "userAgents": [],
+                "hosts": [],
+            }
+        )
+
+    async def indexer_status(self, request: Request) -> Response:
+        if denied := self._denied(request):
+            return denied
+        now = datetime.now(UTC)
+        return _json(
+            [
+                {
+                    "id": n,
+                    "indexerId": i.id,
+                    "disabledTill": i.disabled_till.isoformat().replace("+00:00", "Z"),
+                    "mostRecentFailure": now.isoformat().replace("+00:00", "Z"),
+                    "initialFailure": now.isoformat().replace("+00:00", "Z"),
+                }
+                for n, i in enumerate(self.indexers.values(), 1)
+                if i.disabled_till is not None and i.disabled_till > now
+            ]
+        )
+
+    async def search(self, request: Request) -> Response:
+        if denied := self._denied(request):
+            return denied
+        params = request.query_params
+        query, kind = params.get("query", ""), params.get("type", "search")
+        tokens = {k.lower(): v for k, v in _TOKEN.findall(query)} if kind in ("movie", "tvsearch") else {}
+        wanted = [int(v) for v in params.getlist("indexerIds") if v.lstrip("-").isdigit()]
+        now = datetime.now(UTC)
+        selected = [i for i in self.indexers.values() if not wanted or i.id in wanted]
+        available = [i for i in selected if i.enable and not (i.disabled_till and i.disabled_till > now)]
+        self.searches.append({"query": query, "type": kind, "indexerIds": wanted})
+        if wanted and not available:
+            return _json({"message": "Search failed due to all selected indexers being unavailable"}, 400)
+        results: list[dict[str, Any]] = []
+        for indexer in available:
+            indexer.queries += 1
+            if indexer.latency:
+                await asyncio.sleep(indexer.latency)
+            if indexer.fail_with is not None:
+                indexer.failed_queries += 1
+                continue  # Prowlarr logs it and answers with what the others found
+            results += [self._release(indexer, r) for r in indexer.releases if self._matches(r, tokens, kind, query)]
+        return _json(results)
+
+    @staticmethod
+    def _matches(release: Release, tokens: dict[str, str], kind: str, query: str) -> bool:
+        if "imdbid" in tokens:
+            number = tokens["imdbid"].lower().removeprefix("tt")
+            if not number.isdigit() or int(number) != release.imdb_id:
+                return False
+        if kind == "tvsearch":
+            if "season" in tokens and release.season is not None and int(tokens["season"]) != release.season:
+                return False
+            if "episode" in tokens and release.episode is not None and int(tokens["episode"]) != release.episode:
+                return False
+        text = _TOKEN.sub("", query).strip().lower()
+        return not text or all(word in release.title.lower() for word in text.split())
+
+    def _release(self, indexer: Indexer, release: Release) -> dict[str, Any]:
+        link = quote(release.info_hash)
+        download = (
+            f"{self.base_url}/{indexer.id}/download?apikey={self.api_key}&link={link}&file={quote(release.title)}"
+        )
+        item: dict[str, Any] = {
+            "guid": f"{indexer.name}-{release.info_hash}",
+            "age": 3,
+            "size": release.size,
+            "indexerId": indexer.id,
+            "indexer": indexer.name,
+            "title": release.title,
+            "imdbId": release.imdb_id,
+            "publishDate": "2026-11-18T10:00:00Z",
+            "downloadUrl": download,
+            "magnetUrl": download if release.torrent is None else None,
+            "infoUrl": f"https://{indexer.name.lower()}.example/t/{release.info_hash[:8]}",
+            "categories": [{"id": 2000 if release.season is None else 5000, "name": "Movies"}],
+            "seeders": release.seeders,
+            "leechers": 2,
+            "protocol": indexer.protocol,
+            "fileName": release.title,
+        }
+        if release.with_info_hash:
+            item["infoHash"] = release.info_hash.upper()
+        return {k: v for k, v in item.items() if v is not None}  # nulls are left out, as Prowlarr does
+
+    async def download(self, request: Request) -> Response:
+        if request.query_params.get("apikey") != self.api_key:
+            return Response(b"", 401)
+        indexer = self.indexers.get(request.path_params["indexer"])
+        link = request.query_params.get("link", "")
+        release = next((r for r in (indexer.releases if indexer else []) if r.info_hash == link), None)
+        if release is None:
+            return PlainTextResponse("Not found", 404)
+        indexer.grabs += 1
+        if release.torrent is not None:
+            return Response(release.torrent, 200, media_type="application/x-bittorrent")
+        magnet = f"magnet:?xt=urn:btih:{release.info_hash}&dn={quote(release.title)}"
+        return RedirectResponse(magnet, 301)
