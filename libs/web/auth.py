@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 
 from starlette.requests import Request
@@ -29,3 +31,24 @@ def require_header_key(request: Request, header: str, key: str) -> None:
         raise ApiError(401, f"the {header} header is required")
     if not _matches(given, key):
         raise ApiError(403, f"the {header} header is not valid")
+
+
+def require_admin_page(request: Request, token: str) -> None:
+    """For pages a browser opens: the admin token as a bearer token, or as the password of HTTP Basic
+    (the browser asks for it; any user name). 401 asks for Basic so the browser shows its login box."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and _matches(value.strip(), token):
+        return
+    if scheme.lower() == "basic":
+        try:
+            _, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            password = ""
+        if _matches(password, token):
+            return
+        raise ApiError(403, "the admin token is not valid")
+    raise ApiError(
+        401,
+        "the admin token is required (any user name, the token as password)",
+        headers={"WWW-Authenticate": 'Basic realm="Chillproxy admin", charset="UTF-8"'},
+    )

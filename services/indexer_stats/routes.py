@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from libs.web import ApiError, json_response, require_bearer
+from libs.web import ApiError, json_response, require_admin_page, require_bearer
+
+from .page import render
+from .repository import indexers as indexers_repo
 
 if TYPE_CHECKING:
     from .app import IndexerStats
@@ -42,11 +45,21 @@ def routes(service: IndexerStats) -> list[Route]:
             raise ApiError(404, "no such indexer")
         return json_response(result)
 
+    async def page(request: Request) -> Response:
+        require_admin_page(request, service.settings.admin_token)
+        hourly = await indexers_repo.hourly_all(service.stats.db, 24 * 7)
+        return HTMLResponse(render(service.stats.indexer_views(), hourly))
+
+    async def to_page(request: Request) -> Response:
+        return RedirectResponse("/indexers/", 308)
+
     async def global_stats(request: Request) -> Response:
         admin(request)
         return json_response(await service.stats.global_view())
 
     return [
+        Route("/indexers", to_page, methods=["GET"]),
+        Route("/indexers/", page, methods=["GET"]),
         Route("/indexers/api/indexers", indexers, methods=["GET"]),
         Route("/indexers/api/indexers/{id}/hours", indexer_hours, methods=["GET"]),
         Route("/indexers/api/global", global_stats, methods=["GET"]),

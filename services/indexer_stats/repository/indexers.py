@@ -89,7 +89,8 @@ async def save_status(db: asyncpg.Pool | asyncpg.Connection, updates: Sequence[t
 
 
 async def refresh_global(db: asyncpg.Pool | asyncpg.Connection) -> None:
-    """The single row of figures across indexers, from the day's hourly metrics and the indexers' rows."""
+    """The single row of figures across indexers, from the day's hourly metrics and the indexers' rows
+    (its p95 is the percentile job's: see `searches.refresh_percentiles`)."""
     await db.execute(
         """
         WITH day AS (
@@ -99,9 +100,6 @@ async def refresh_global(db: asyncpg.Pool | asyncpg.Connection) -> None:
                    coalesce(sum(timeout_requests), 0)::int AS timeouts,
                    round(sum(sum_response_time)::numeric / nullif(sum(total_requests), 0))::int AS avg_ms
             FROM prowlarr_indexer_metrics WHERE hour_bucket > now() - interval '24 hours'
-        ), p95 AS (
-            SELECT round(percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time))::int AS p95_ms
-            FROM prowlarr_search_logs WHERE timestamp > now() - interval '24 hours'
         ), slowest AS (
             SELECT id, avg_response_time FROM prowlarr_indexers
             WHERE avg_response_time IS NOT NULL AND total_requests_24h > 0
@@ -114,7 +112,6 @@ async def refresh_global(db: asyncpg.Pool | asyncpg.Connection) -> None:
         UPDATE prowlarr_global_stats g SET
             total_searches_24h = day.total, successful_searches_24h = day.ok, failed_searches_24h = day.failed,
             timeout_searches_24h = day.timeouts, avg_response_time_24h = day.avg_ms,
-            p95_response_time_24h = (SELECT p95_ms FROM p95),
             slowest_indexer_id = (SELECT id FROM slowest),
             slowest_indexer_avg_time = (SELECT avg_response_time FROM slowest),
             most_reliable_indexer_id = (SELECT id FROM reliable),
@@ -149,5 +146,19 @@ async def hourly(db: asyncpg.Pool, prowlarr_id: int, hours: int) -> list[asyncpg
         ORDER BY m.hour_bucket
         """,
         prowlarr_id,
+        hours,
+    )
+
+
+async def hourly_all(db: asyncpg.Pool, hours: int) -> list[asyncpg.Record]:
+    """Every indexer's hourly figures over the last `hours`, for the charts (one query)."""
+    return await db.fetch(
+        """
+        SELECT i.indexer_id, i.indexer_name, m.hour_bucket, m.total_requests, m.successful_requests,
+               m.p50_response_time, m.p95_response_time
+        FROM prowlarr_indexer_metrics m JOIN prowlarr_indexers i ON i.id = m.indexer_id
+        WHERE m.hour_bucket > now() - make_interval(hours => $1)
+        ORDER BY i.indexer_id, m.hour_bucket
+        """,
         hours,
     )

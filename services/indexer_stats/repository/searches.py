@@ -98,6 +98,14 @@ async def refresh_percentiles(db: asyncpg.Pool | asyncpg.Connection) -> int:
         WHERE i.id = c.indexer_id
         """
     )
+    await db.execute(
+        """
+        UPDATE prowlarr_global_stats SET p95_response_time_24h = (
+            SELECT round(percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time))
+            FROM prowlarr_search_logs WHERE timestamp > now() - interval '24 hours')
+        WHERE id = 1
+        """
+    )
     result = await db.execute(
         """
         WITH stale AS (
