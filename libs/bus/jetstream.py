@@ -87,6 +87,7 @@ class Consumer(Generic[Ev]):
         fetch_timeout: float = 1.0,
         ack_wait: float = 30.0,
         retry_delay: float = 2.0,
+        workers: int = 1,
     ) -> None:
         self.bus = bus
         self.subject = subject
@@ -96,7 +97,8 @@ class Consumer(Generic[Ev]):
         self.fetch_timeout = fetch_timeout
         self.ack_wait = ack_wait
         self.retry_delay = retry_delay
-        self._task: asyncio.Task[None] | None = None
+        self.workers = workers  # fetch loops on the one durable: one can write while another fetches
+        self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._tracer = bus._tracer
 
@@ -112,22 +114,26 @@ class Consumer(Generic[Ev]):
 
     def start(self) -> None:
         self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name=f"consume {self.subject.name} {self.durable}")
+        self._tasks = [
+            asyncio.create_task(self._run(), name=f"consume {self.subject.name} {self.durable} #{n}")
+            for n in range(self.workers)
+        ]
 
     async def stop(self) -> None:
         """Finish the batch in hand, then stop. Cancelling a fetch is not used to stop: on Python 3.11
         nats-py's fetch can swallow the cancellation (asyncio.wait_for), leaving the task running."""
-        if self._task is None:
+        if not self._tasks:
             return
         self._stopping.set()
+        running = asyncio.gather(*self._tasks)
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), self.fetch_timeout + 10)
+            await asyncio.wait_for(asyncio.shield(running), self.fetch_timeout + 10)
         except TimeoutError:
-            self._task.cancel()
+            running.cancel()
         except asyncio.CancelledError:
-            self._task.cancel()
+            running.cancel()
             raise
-        self._task = None
+        self._tasks = []
 
     async def _run(self) -> None:
         token = current_service.set(self.bus.service)
@@ -154,7 +160,7 @@ class Consumer(Generic[Ev]):
             while not self._stopping.is_set():
                 try:
                     messages = await subscription.fetch(self.batch, timeout=self.fetch_timeout)
-                except nats.errors.TimeoutError:
+                except TimeoutError:  # nats' own and the plain asyncio one fetch also raises: nothing came
                     continue
                 await self.process(messages)
         finally:

@@ -33,6 +33,7 @@ class Ingest:
     def __init__(self, db: asyncpg.Pool) -> None:
         self.db = db
         self.stored = 0  # new rows since start, for /health and tests
+        self._ids: dict[int, uuid.UUID] = {}  # Prowlarr's indexer id → ours (rows are never deleted)
         self.on_stored = None  # called after a batch that stored something (refreshes the ranking)
 
     async def store(self, events: Sequence[IndexerSearch]) -> None:
@@ -43,8 +44,13 @@ class Ingest:
             return
         try:
             async with self.db.acquire() as conn, conn.transaction():
-                names = {e.indexer_id: e.indexer_name or f"indexer {e.indexer_id}" for e in usable}
-                ids = await searches.indexer_ids(conn, names)
+                unknown = {
+                    e.indexer_id: e.indexer_name or f"indexer {e.indexer_id}"
+                    for e in usable
+                    if e.indexer_id not in self._ids
+                }
+                # remembered only once committed: a rolled-back insert must not be reused
+                ids = {**self._ids, **(await searches.indexer_ids(conn, unknown) if unknown else {})}
                 rows = [
                     searches.SearchRow(
                         id=_row_id(e.id),
@@ -69,9 +75,12 @@ class Ingest:
         except asyncpg.DataError as error:  # a value PostgreSQL refuses (an id out of range…): drop, log
             log.error("search events dropped: the database refused them", error=str(error), count=len(usable))
             return
+        self._ids = ids
         self.stored += new
         if new and self.on_stored is not None:
             self.on_stored()
 
     def consumer(self, bus: Bus, batch: int = 500) -> Consumer[IndexerSearch]:
-        return Consumer(bus, INDEXER_SEARCH, "indexer-stats-searches", self.store, batch=batch, fetch_timeout=0.5)
+        return Consumer(
+            bus, INDEXER_SEARCH, "indexer-stats-searches", self.store, batch=batch, fetch_timeout=0.5, workers=2
+        )

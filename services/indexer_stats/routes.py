@@ -55,7 +55,7 @@ def routes(service: IndexerStats) -> list[Route]:
 
     async def global_stats(request: Request) -> Response:
         admin(request)
-        return json_response(await service.stats.global_view())
+        return json_response(service.stats.global_view())
 
     return [
         Route("/indexers", to_page, methods=["GET"]),

@@ -30,6 +30,7 @@ class Stats:
         self.figures: list[repo.IndexerFigures] = []
         self._ranked: dict[str | None, list[RankedIndexer]] = {}
         self._changed = asyncio.Event()
+        self._global: GlobalView | None = None
         self.refreshed = 0
 
     def changed(self) -> None:
@@ -55,6 +56,7 @@ class Stats:
             )
         await repo.save_status(self.db, updates)
         await repo.refresh_global(self.db)
+        self._global = self._global_view(await repo.global_row(self.db))
         self.figures = figures
         self._ranked = {protocol: ranking(figures, self.config, protocol) for protocol in (None, "torrent", "usenet")}
         self.refreshed += 1
@@ -93,8 +95,13 @@ class Stats:
             )
         return views
 
-    async def global_view(self) -> GlobalView:
-        row = await repo.global_row(self.db)
+    def global_view(self) -> GlobalView:
+        """From memory, as of the last refresh (requests never wait on the database)."""
+        assert self._global is not None, "refresh() runs at start-up"
+        return self._global
+
+    @staticmethod
+    def _global_view(row) -> GlobalView:
         return GlobalView(
             total_searches24h=row["total_searches_24h"],
             successful_searches24h=row["successful_searches_24h"],

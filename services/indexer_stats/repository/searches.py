@@ -28,16 +28,18 @@ class SearchRow:
 
 
 async def indexer_ids(conn: asyncpg.Connection, known: dict[int, str]) -> dict[int, UUID]:
-    """Our ids for Prowlarr's indexer ids, creating a row for an indexer seen first in a search."""
-    rows = await conn.fetch(
+    """Our ids for Prowlarr's indexer ids, creating a row for an indexer seen first in a search. Existing
+    rows are only read, never locked: two batches at once cannot deadlock here."""
+    await conn.execute(
         """
         INSERT INTO prowlarr_indexers (indexer_id, indexer_name)
-        SELECT * FROM unnest($1::int[], $2::text[])
-        ON CONFLICT (indexer_id) DO UPDATE SET indexer_id = EXCLUDED.indexer_id
-        RETURNING id, indexer_id
+        SELECT * FROM unnest($1::int[], $2::text[]) ON CONFLICT (indexer_id) DO NOTHING
         """,
         list(known),
         list(known.values()),
+    )
+    rows = await conn.fetch(
+        "SELECT id, indexer_id FROM prowlarr_indexers WHERE indexer_id = ANY($1::int[])", list(known)
     )
     return {r["indexer_id"]: r["id"] for r in rows}
 
@@ -65,6 +67,7 @@ async def store(conn: asyncpg.Connection, rows: list[SearchRow]) -> int:
                    count(*) FILTER (WHERE outcome = 'timeout'), round(avg(response_time)),
                    min(response_time), max(response_time), sum(results_count), sum(response_time)
             FROM inserted GROUP BY 1, 2
+            ORDER BY 1, 2  -- rows locked in one order: two batches at once cannot deadlock
             ON CONFLICT (indexer_id, hour_bucket) DO UPDATE SET
                 total_requests = m.total_requests + EXCLUDED.total_requests,
                 successful_requests = m.successful_requests + EXCLUDED.successful_requests,
@@ -85,7 +88,7 @@ async def store(conn: asyncpg.Connection, rows: list[SearchRow]) -> int:
     )
 
 
-async def refresh_percentiles(db: asyncpg.Pool | asyncpg.Connection) -> int:
+async def refresh_percentiles(db: asyncpg.Pool | asyncpg.Connection, buckets: int = 500) -> int:
     """p50/p95 from the logs: of every hour bucket changed since they were last computed, and of each
     indexer's last 24 h. Percentiles do not add up, so they are computed, not accumulated."""
     await db.execute(
@@ -109,8 +112,10 @@ async def refresh_percentiles(db: asyncpg.Pool | asyncpg.Connection) -> int:
     result = await db.execute(
         """
         WITH stale AS (
+            -- rows the ingest is updating right now are skipped (no waiting, no deadlock): next time
             SELECT id, indexer_id, hour_bucket FROM prowlarr_indexer_metrics
             WHERE percentiles_at IS NULL OR percentiles_at < updated_at
+            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
         ), computed AS (
             SELECT s.id,
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY l.response_time) AS p50,
@@ -123,7 +128,8 @@ async def refresh_percentiles(db: asyncpg.Pool | asyncpg.Connection) -> int:
         UPDATE prowlarr_indexer_metrics m
         SET p50_response_time = round(c.p50), p95_response_time = round(c.p95), percentiles_at = now()
         FROM computed c WHERE m.id = c.id
-        """
+        """,
+        buckets,
     )
     return int(result.rsplit(" ", 1)[-1])
 
