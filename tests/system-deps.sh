@@ -4,6 +4,7 @@ set -euo pipefail
 
 declare -A packages=(
   [docker-compose]=docker-compose   # validates deploy/docker-compose.yml
+  [chromium]=chromium               # page tests in headless Chromium
 )
 
 missing=()

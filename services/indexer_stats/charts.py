@@ -32,7 +32,7 @@ def line_chart(
         return top + plot_h * (1 - value / top_value)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" role="img" '
         f'aria-label="{escape(title)}" class="chart">',
         f'<text x="{left}" y="18" class="chart-title">{escape(title)}</text>',
         f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" class="axis"/>',
@@ -68,7 +68,8 @@ def line_chart(
             else:
                 parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(points)}"/>')
         parts.append(
-            f'<text x="{left + 8 + 150 * index}" y="{top + 12}" fill="{color}" class="legend">{escape(s.label)}</text>'
+            f'<text x="{left + 8 + 150 * index}" y="{top + 12}" style="fill:{color}" class="legend">'
+            f"{escape(s.label)}</text>"
         )
     if not values:
         middle = f'x="{left + plot_w / 2}" y="{top + plot_h / 2}"'

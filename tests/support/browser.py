@@ -1,0 +1,51 @@
+"""Headless Chromium (Debian's `chromium`, installed by tests/system-deps.sh) for page tests."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from pathlib import Path
+
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        raise RuntimeError("chromium is not installed: make test installs it (tests/system-deps.sh)")
+    return found
+
+
+async def _run(*args: str, timeout: float = 60) -> bytes:
+    with tempfile.TemporaryDirectory() as profile:
+        process = await asyncio.create_subprocess_exec(
+            chromium(),
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), timeout)
+        return out
+
+
+async def dump_dom(url: str) -> str:
+    """The DOM after the page loaded, as Chromium serialises it."""
+    return (await _run("--dump-dom", url)).decode()
+
+
+async def screenshot(url: str, path: Path, size: str = "1280,1600") -> Path:
+    await _run(f"--screenshot={path}", f"--window-size={size}", url)
+    return path
