@@ -15,12 +15,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,34 +28,12 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
+from bench.common import healthy, machine, peak_rss_mib  # noqa: E402
 from libs.bus import Bus, ensure_streams, publish  # noqa: E402
 from libs.config import load_settings  # noqa: E402
 from libs.db import create_pool  # noqa: E402
 from libs.embedded import EmbeddedNats, EmbeddedPostgres, free_port, wait_for  # noqa: E402
 from libs.schemas import INDEXER_SEARCH, IndexerSearch  # noqa: E402
-
-
-def calibration_seconds() -> float:
-    started = time.perf_counter()
-    total = 0
-    for n in range(5_000_000):
-        total += n
-    return time.perf_counter() - started
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 async def load_history(db, logs: int) -> None:
@@ -171,10 +147,7 @@ async def main(args: argparse.Namespace) -> None:
 
             await asyncio.gather(*(worker() for _ in range(8)))
         latencies.sort()
-        print(
-            f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, calibration loop {calibration_seconds():.2f} s"
-        )
+        print(machine())
         print(f"ingest: {args.events:,} events stored at {rate:,.0f} events/s sustained ({ingest_seconds:.1f} s)")
         print(
             f"JSON with {args.logs:,} logs, 8 in flight: p50 {1000 * statistics.median(latencies):.1f} ms, "

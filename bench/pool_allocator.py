@@ -13,46 +13,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import healthy, machine, peak_rss_mib  # noqa: E402
 from libs.bus import Bus  # noqa: E402
 from libs.db import create_pool  # noqa: E402
 from libs.embedded import EmbeddedNats, EmbeddedPostgres, free_port, wait_for  # noqa: E402
 from libs.schemas import POOL_KEY_GET, PoolKeyRequest  # noqa: E402
-
-
-def calibration_seconds() -> float:
-    """A fixed pure-Python loop: how fast this machine is right now (shared machines vary a lot)."""
-    started = time.perf_counter()
-    total = 0
-    for n in range(5_000_000):
-        total += n
-    return time.perf_counter() - started
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -113,8 +88,7 @@ async def main(args: argparse.Namespace) -> None:
         steady_seconds = time.perf_counter() - steady_started
         latencies.sort()
         rss = peak_rss_mib(service.pid)
-        machine = f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores"
-        print(f"machine: {machine}, Python {platform.python_version()}, calibration loop {calibration_seconds():.2f} s")
+        print(machine())
         print(
             f"first allocations: {len(users)} users, {allowed} allowed, {first_seconds:.2f} s, violations: {violations}"
         )

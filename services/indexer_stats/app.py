@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +12,7 @@ from libs.config import Settings
 from libs.prowlarr import ProwlarrClient
 from libs.runtime import Runtime
 from libs.schemas import INDEXER_RANKING_GET
+from libs.tasks import background
 from libs.web import create_app
 
 from .config import StatsConfig
@@ -45,24 +45,18 @@ class IndexerStats:
         subscription = await runtime.bus.serve(INDEXER_RANKING_GET, self.stats.answer_ranking)
         consumer = self.ingest_consumer = self.ingest.consumer(runtime.bus)
         consumer.start()
-        tasks = [
-            asyncio.create_task(self.stats.run()),
-            asyncio.create_task(self.stats.run_percentiles()),
-            asyncio.create_task(self.stats.run_retention()),
-            asyncio.create_task(self._poll_later()),
-        ]
+        jobs = background(
+            self.stats.run(),
+            self.stats.run_percentiles(),
+            self.stats.run_retention(),
+            self.poller.run(self.config.prowlarr_poll_seconds),
+        )
         try:
-            yield
+            async with jobs:
+                yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             await consumer.stop()
             await subscription.unsubscribe()
-
-    async def _poll_later(self) -> None:
-        await asyncio.sleep(self.config.prowlarr_poll_seconds)
-        await self.poller.run(self.config.prowlarr_poll_seconds)
 
 
 def build(settings: Settings, config: StatsConfig | None = None) -> Starlette:

@@ -6,12 +6,12 @@ Prowlarr answering 401, 5xx, garbage or nothing changes nothing stored: the last
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import asyncpg
 
 from libs.prowlarr import ProwlarrClient, ProwlarrError
+from libs.tasks import every
 from libs.telemetry import get_logger
 
 from .repository import prowlarr as repo
@@ -58,9 +58,5 @@ class ProwlarrPoller:
         return True, f"last poll {self.last_success:%H:%M:%S} UTC"
 
     async def run(self, interval: float) -> None:
-        while True:
-            try:
-                await self.poll()
-            except Exception as error:  # the database went away: try again next time
-                log.warning("Prowlarr poll not stored", error=type(error).__name__)
-            await asyncio.sleep(interval)
+        """Polls on the interval (the first poll is at start-up, by the app)."""
+        await every(interval, self.poll, what="Prowlarr poll")

@@ -9,6 +9,7 @@ import asyncpg
 
 from libs.schemas import RankedIndexer, RankingReply, RankingRequest
 from libs.schemas.indexer_admin import GlobalView, HourView, IndexerView
+from libs.tasks import every
 from libs.telemetry import get_logger
 
 from .config import StatsConfig
@@ -153,21 +154,19 @@ class Stats:
                 log.warning("refresh failed; the last figures stay", error=type(error).__name__)
             await asyncio.sleep(min(0.5, self.config.refresh_seconds))
 
-    async def run_retention(self, interval: float = 3600.0) -> None:
+    async def prune(self) -> None:
         """Search logs older than the retention are deleted in small batches (no long locks)."""
-        while True:
-            try:
-                deleted = await searches.prune(self.db, self.config.retention_days)
-                if deleted:
-                    log.info("old search logs pruned", count=deleted)
-            except Exception as error:
-                log.warning("pruning failed; will retry", error=type(error).__name__)
-            await asyncio.sleep(interval)
+        deleted = await searches.prune(self.db, self.config.retention_days)
+        if deleted:
+            log.info("old search logs pruned", count=deleted)
+
+    async def run_retention(self, interval: float = 3600.0) -> None:
+        await every(interval, self.prune, what="pruning", first_now=True)
 
     async def run_percentiles(self) -> None:
-        while True:
-            try:
-                await searches.refresh_percentiles(self.db)
-            except Exception as error:
-                log.warning("percentile refresh failed; will retry", error=type(error).__name__)
-            await asyncio.sleep(self.config.percentile_seconds)
+        await every(
+            self.config.percentile_seconds,
+            lambda: searches.refresh_percentiles(self.db),
+            what="percentile refresh",
+            first_now=True,
+        )

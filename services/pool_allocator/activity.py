@@ -3,16 +3,13 @@ who streams every day never looks idle to reclamation."""
 
 from __future__ import annotations
 
-import asyncio
 from uuid import UUID
 
 import asyncpg
 
-from libs.telemetry import get_logger
+from libs.tasks import every
 
 from .repository import allocation
-
-log = get_logger(__name__)
 
 
 class ActivityRecorder:
@@ -38,9 +35,4 @@ class ActivityRecorder:
         return len(seen)
 
     async def run(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.flush()
-            except Exception as error:
-                log.warning("activity flush failed; will retry", error=type(error).__name__)
+        await every(interval, self.flush, what="activity flush")

@@ -14,6 +14,7 @@ from libs.config import Settings
 from libs.crypto import SecretBox
 from libs.runtime import Runtime
 from libs.schemas import POOL_CACHE_INVALIDATE, POOL_KEY_FAILURE, POOL_KEY_GET, POOL_STREAM_END, POOL_STREAM_START
+from libs.tasks import background
 from libs.torbox import TorBoxClient
 from libs.web import create_app
 
@@ -67,18 +68,16 @@ class PoolAllocator:
         ]
         for consumer in consumers:
             consumer.start()
-        tasks = [
-            asyncio.create_task(self.activity.run(self.config.activity_flush_seconds)),
-            asyncio.create_task(self.sessions.run(self.config.session_sweep_seconds)),
-            asyncio.create_task(self.health.run(self.config.health_interval_seconds)),
-            asyncio.create_task(self.reclaimer.run()),
-        ]
+        jobs = background(
+            self.activity.run(self.config.activity_flush_seconds),
+            self.sessions.run(self.config.session_sweep_seconds),
+            self.health.run(self.config.health_interval_seconds),
+            self.reclaimer.run(),
+        )
         try:
-            yield
+            async with jobs:
+                yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             await asyncio.gather(*(consumer.stop() for consumer in consumers))
             for subscription in subscriptions:
                 await subscription.unsubscribe()

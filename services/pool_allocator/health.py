@@ -20,6 +20,7 @@ import asyncpg
 from libs.bus import Retry
 from libs.crypto import SecretBox
 from libs.schemas import KeyFailure
+from libs.tasks import every
 from libs.telemetry import get_logger
 from libs.torbox import TorBoxClient, TorBoxError
 
@@ -173,9 +174,4 @@ class HealthMonitor:
             raise Retry(5.0, f"database unavailable: {type(error).__name__}") from error
 
     async def run(self, interval: float) -> None:
-        while True:
-            try:
-                await self.check_all()
-            except Exception as error:
-                log.warning("health checks failed; will retry", error=type(error).__name__)
-            await asyncio.sleep(interval)
+        await every(interval, self.check_all, what="health checks", first_now=True)

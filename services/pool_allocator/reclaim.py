@@ -3,13 +3,13 @@ allocator process however many run; each pool's counter is set to the slots stil
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 from uuid import UUID
 
 import asyncpg
 
+from libs.tasks import every
 from libs.telemetry import get_logger
 
 from .config import PoolConfig
@@ -83,9 +83,5 @@ class Reclaimer:
         return freed
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception as error:
-                log.warning("reclamation failed; will retry next period", error=type(error).__name__)
-            await asyncio.sleep(self.config.reclaim_interval_seconds / 4)
+        # tried four times a period: whichever process comes first in a period runs it
+        await every(self.config.reclaim_interval_seconds / 4, self.run_once, what="reclamation", first_now=True)

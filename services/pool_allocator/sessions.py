@@ -6,13 +6,13 @@ sets each swept pool's counter to the sessions still open.
 
 from __future__ import annotations
 
-import asyncio
 from uuid import UUID
 
 import asyncpg
 
 from libs.bus import HandlerError
 from libs.schemas import StreamEnd, StreamEndReply, StreamStart, StreamStartReply
+from libs.tasks import every
 from libs.telemetry import get_logger
 
 from .repository import sessions as repo
@@ -86,9 +86,4 @@ class StreamSessions:
         return expired
 
     async def run(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.sweep()
-            except Exception as error:
-                log.warning("session sweep failed; will retry", error=type(error).__name__)
+        await every(interval, self.sweep, what="session sweep")

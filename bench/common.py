@@ -1,0 +1,40 @@
+"""What every benchmark needs: the machine's speed now, a service's peak memory, its health."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+import urllib.request
+from pathlib import Path
+
+
+def calibration_seconds() -> float:
+    """A fixed pure-Python loop: how fast this machine is right now (shared machines vary a lot)."""
+    started = time.perf_counter()
+    total = 0
+    for n in range(5_000_000):
+        total += n
+    return time.perf_counter() - started
+
+
+def machine() -> str:
+    return (
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, calibration loop {calibration_seconds():.2f} s"
+    )
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
