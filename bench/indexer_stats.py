@@ -4,7 +4,8 @@
 2. Ingest: `--events` `indexer.search` events are published before the service starts (a backlog, so the
    publisher's own speed does not limit the figure); the service's rate of storing them is measured from
    the first stored row to the last.
-3. `GET /indexers/api/indexers` and `/indexers/api/global` with 8 requests in flight: p50/p95 latency.
+3. `GET /indexers/api/indexers` and `/indexers/api/global` with 8 requests in flight: p50/p95 latency;
+   `indexer.ranking.get` over NATS, one at a time (what stream-proxy waits for): p50/p99.
 4. The service's peak RSS (VmHWM).
 
     .venv/bin/python bench/indexer_stats.py [--events 100000] [--logs 1000000]
@@ -33,7 +34,7 @@ from libs.bus import Bus, ensure_streams, publish  # noqa: E402
 from libs.config import load_settings  # noqa: E402
 from libs.db import create_pool  # noqa: E402
 from libs.embedded import EmbeddedNats, EmbeddedPostgres, free_port, wait_for  # noqa: E402
-from libs.schemas import INDEXER_SEARCH, IndexerSearch  # noqa: E402
+from libs.schemas import INDEXER_RANKING_GET, INDEXER_SEARCH, IndexerSearch, RankingRequest  # noqa: E402
 
 
 async def load_history(db, logs: int) -> None:
@@ -147,11 +148,22 @@ async def main(args: argparse.Namespace) -> None:
 
             await asyncio.gather(*(worker() for _ in range(8)))
         latencies.sort()
+        ranking: list[float] = []
+        for _ in range(2000):
+            t0 = time.perf_counter()
+            reply = await bus.request(INDEXER_RANKING_GET, RankingRequest(protocol="torrent"), timeout=5)
+            ranking.append(time.perf_counter() - t0)
+            assert reply.indexers
+        ranking.sort()
         print(machine())
         print(f"ingest: {args.events:,} events stored at {rate:,.0f} events/s sustained ({ingest_seconds:.1f} s)")
         print(
             f"JSON with {args.logs:,} logs, 8 in flight: p50 {1000 * statistics.median(latencies):.1f} ms, "
             f"p95 {1000 * latencies[int(0.95 * len(latencies))]:.1f} ms"
+        )
+        print(
+            f"indexer.ranking.get, one at a time over NATS: p50 {1000 * statistics.median(ranking):.2f} ms, "
+            f"p99 {1000 * ranking[int(0.99 * len(ranking))]:.2f} ms"
         )
         print(f"service peak RSS: {peak_rss_mib(service.pid):.0f} MiB")
         await bus.close()
