@@ -51,6 +51,7 @@ def create_app(
     migrations: Path | None = None,
     setup: Setup | None = None,
     max_body_bytes: int | None = None,
+    middleware: Sequence[Middleware] = (),
 ) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Runtime]]:
@@ -63,6 +64,7 @@ def create_app(
         middleware=[
             Middleware(RequestTelemetryMiddleware, service=service),
             Middleware(BodyLimitMiddleware, max_bytes=max_body_bytes or settings.max_body_bytes),
+            *middleware,
         ],
         exception_handlers={HTTPException: http_exception_handler, Exception: internal_error_handler},
         lifespan=lifespan,

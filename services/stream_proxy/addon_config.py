@@ -1,0 +1,50 @@
+"""The add-on configuration in the URL: base64url JSON without padding (standard base64 accepted too).
+
+Every way it can be wrong has a sentence that says so; nothing here raises anything else.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+import msgspec
+
+from libs.schemas.stremio import AddonConfig
+
+_decoder = msgspec.json.Decoder(AddonConfig)
+_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
+MAX_LENGTH = 4096
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; `str()` is a sentence for the user."""
+
+
+def encode_config(config: AddonConfig) -> str:
+    return base64.urlsafe_b64encode(msgspec.json.encode(config)).decode().rstrip("=")
+
+
+def decode_config(raw: str) -> AddonConfig:
+    if not raw or len(raw) > MAX_LENGTH:
+        raise ConfigError("the configuration in the add-on URL is empty or too long; configure the add-on again")
+    padded = raw + "=" * (-len(raw) % 4)
+    try:
+        data = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigError("the configuration in the add-on URL is not base64; configure the add-on again") from None
+    try:
+        config = _decoder.decode(data)
+    except msgspec.ValidationError as error:
+        message = str(error)
+        where = _PATH.search(message)
+        detail = _PATH.sub("", message)
+        place = f" (at {where.group(1)})" if where and where.group(1) else ""
+        raise ConfigError(f"the add-on configuration is not valid: {detail}{place}") from None
+    except msgspec.DecodeError:
+        raise ConfigError("the configuration in the add-on URL is not JSON; configure the add-on again") from None
+    store = config.stores[0]
+    if store.t is None and store.auth is None:
+        raise ConfigError("the TorBox store needs a token (t) or a Chillproxy account (auth)")
+    return config
