@@ -5,17 +5,23 @@ set -euo pipefail
 declare -A packages=(
   [docker-compose]=docker-compose   # validates deploy/docker-compose.yml
   [chromium]=chromium               # page tests in headless Chromium
+  [npm]=npm                         # the Stremio add-on linter (tests/node)
 )
 
 missing=()
 for command in "${!packages[@]}"; do
   command -v "$command" >/dev/null 2>&1 || missing+=("${packages[$command]}")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "installing Debian packages for the tests: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-  || { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages for the tests: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
+fi
+
+# Node tools the tests call, pinned by tests/node/package-lock.json
+if [ ! -d tests/node/node_modules/stremio-addon-linter ]; then
+  (cd tests/node && npm ci --silent --no-audit --no-fund)
+fi

@@ -1,6 +1,9 @@
 """The add-on's manifests over HTTP, with the CORS headers Stremio needs."""
 
+import asyncio
+import json
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -9,6 +12,8 @@ from libs.schemas.stremio import AddonConfig, StoreConfig
 from services.stream_proxy.addon_config import encode_config
 from services.stream_proxy.app import build
 from tests.support.asgi import serving
+
+LINTER = Path(__file__).resolve().parents[1] / "node" / "lint_manifest.js"
 
 
 @pytest.fixture
@@ -54,3 +59,17 @@ async def test_cors_preflight(addon):
         headers={"Origin": "https://web.stremio.com", "Access-Control-Request-Method": "GET"},
     )
     assert response.status_code == 200 and response.headers["access-control-allow-origin"] == "*"
+
+
+async def test_the_manifests_pass_the_stremio_addon_linter(addon):
+    """stremio-addon-linter (npm, pinned in tests/node) on both manifests."""
+    script = LINTER
+    config = encode_config(AddonConfig(stores=[StoreConfig(c="tb", t="tb_token_12345678")]))
+    for path in ("/stremio/torz/manifest.json", f"/stremio/torz/{config}/manifest.json"):
+        body = (await addon.get(path)).content
+        node = await asyncio.create_subprocess_exec(
+            "node", str(script), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await node.communicate(body)
+        verdict = json.loads(out)
+        assert verdict == {"valid": True, "errors": [], "warnings": []}, (path, verdict)
