@@ -13,6 +13,7 @@ from typing import IO, Any
 
 import msgspec
 import structlog
+import structlog.tracebacks
 from opentelemetry import trace
 
 current_service: ContextVar[str | None] = ContextVar("current_service", default=None)
@@ -64,6 +65,10 @@ def _shared_processors() -> list[Any]:
     ]
 
 
+# Tracebacks as structured JSON, without the frames' local variables: locals hold DSNs, keys and tokens.
+_tracebacks = structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False))
+
+
 def _encode(event: dict[str, Any], **_: Any) -> str:
     return msgspec.json.encode(event, enc_hook=str).decode()
 
@@ -77,7 +82,7 @@ def configure_logging(service: str, level: str = "info", stream: IO[str] | None 
     structlog.configure(
         processors=[
             *_shared_processors(),
-            structlog.processors.dict_tracebacks,
+            _tracebacks,
             structlog.processors.JSONRenderer(serializer=_encode),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
@@ -90,7 +95,7 @@ def configure_logging(service: str, level: str = "info", stream: IO[str] | None 
             foreign_pre_chain=[structlog.stdlib.add_logger_name, *_shared_processors()],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.dict_tracebacks,
+                _tracebacks,
                 structlog.processors.JSONRenderer(serializer=_encode),
             ],
         )

@@ -136,3 +136,18 @@ async def test_spans_are_exported_over_otlp_http_when_an_endpoint_is_set(tmp_pat
         assert await asyncio.wait_for(process.wait(), 30) == 0
     assert received and received[0][0] == "/v1/traces"
     assert received[0][1] == "application/x-protobuf" and received[0][2] > 0
+
+
+def test_tracebacks_never_carry_local_variables(log_lines):
+    def connect(dsn: str) -> None:
+        secret_password = "hunter2-in-a-local"  # noqa: F841 (what a traceback with locals would show)
+        raise ConnectionError("refused")
+
+    try:
+        connect("postgresql://user:pw-in-an-argument@db/x")
+    except ConnectionError:
+        get_logger("t").exception("connect failed")
+    (line,) = log_lines()
+    text = json.dumps(line)
+    assert "hunter2-in-a-local" not in text and "pw-in-an-argument" not in text
+    assert line["exception"][0]["exc_type"] == "ConnectionError"
