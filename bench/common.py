@@ -38,3 +38,17 @@ def healthy(port: int) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+def service_env(work: Path, database_url: str, nats_url: str, port: int, **extra: str) -> dict[str, str]:
+    """The environment of a service process under benchmark: its own data folder, quiet logs."""
+    return {
+        **os.environ,
+        "CHILLPROXY_DATA": str(work / "var"),
+        "CHILLPROXY_ENV_FILE": str(work / "none"),
+        "DATABASE_URL": database_url,
+        "NATS_URL": nats_url,
+        "SERVICE_PORT": str(port),
+        "LOG_LEVEL": "warning",
+        **extra,
+    }

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -29,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
-from bench.common import healthy, machine, peak_rss_mib  # noqa: E402
+from bench.common import healthy, machine, peak_rss_mib, service_env  # noqa: E402
 from libs.bus import Bus, ensure_streams, publish  # noqa: E402
 from libs.config import load_settings  # noqa: E402
 from libs.db import create_pool  # noqa: E402
@@ -72,15 +71,7 @@ async def main(args: argparse.Namespace) -> None:
     postgres = EmbeddedPostgres(work / "pg").start()
     nats = EmbeddedNats(work / "nats").start()
     port = free_port()
-    env = {
-        **os.environ,
-        "CHILLPROXY_DATA": str(work / "var"),
-        "CHILLPROXY_ENV_FILE": str(work / "none"),
-        "DATABASE_URL": postgres.dsn,
-        "NATS_URL": nats.url,
-        "SERVICE_PORT": str(port),
-        "LOG_LEVEL": "warning",
-    }
+    env = service_env(work, postgres.dsn, nats.url, port)
     bus = await Bus.connect(nats.url, "bench")
     await ensure_streams(bus)
     published = time.perf_counter()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import healthy, machine, peak_rss_mib  # noqa: E402
+from bench.common import healthy, machine, peak_rss_mib, service_env  # noqa: E402
 from libs.bus import Bus  # noqa: E402
 from libs.db import create_pool  # noqa: E402
 from libs.embedded import EmbeddedNats, EmbeddedPostgres, free_port, wait_for  # noqa: E402
@@ -35,18 +34,15 @@ async def main(args: argparse.Namespace) -> None:
     postgres = EmbeddedPostgres(work / "pg", durable=not args.no_fsync).start()
     nats = EmbeddedNats(work / "nats").start()
     port = free_port()
-    env = {
-        **os.environ,
-        "CHILLPROXY_DATA": str(work / "var"),
-        "CHILLPROXY_ENV_FILE": str(work / "none"),
-        "DATABASE_URL": postgres.dsn,
-        "NATS_URL": nats.url,
-        "SERVICE_PORT": str(port),
-        "DB_POOL_MAX": "10",
-        "LOG_LEVEL": "warning",
-        "TORBOX_API_URL": "http://127.0.0.1:9",  # health checks fail fast; irrelevant here
-        "POOL_HEALTH_INTERVAL_SECONDS": "3600",
-    }
+    env = service_env(
+        work,
+        postgres.dsn,
+        nats.url,
+        port,
+        DB_POOL_MAX="10",
+        TORBOX_API_URL="http://127.0.0.1:9",  # health checks fail fast; irrelevant here
+        POOL_HEALTH_INTERVAL_SECONDS="3600",
+    )
     service = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.pool_allocator", cwd=ROOT, env=env, stdout=subprocess.DEVNULL
     )
