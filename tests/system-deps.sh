@@ -22,6 +22,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Node tools the tests call, pinned by tests/node/package-lock.json
-if [ ! -d tests/node/node_modules/stremio-addon-linter ]; then
+if [ ! -d tests/node/node_modules/stremio-addon-linter ] || [ ! -d tests/node/node_modules/playwright-core ]; then
   (cd tests/node && npm ci --silent --no-audit --no-fund)
 fi

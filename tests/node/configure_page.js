@@ -1,0 +1,36 @@
+// Drives the add-on's configure page in Debian's Chromium: fills the form as a user would, presses
+// Install, prints what the page shows as JSON. Usage: node configure_page.js <url> <json of choices>
+const { chromium } = require("playwright-core");
+
+(async () => {
+  const [url, raw] = process.argv.slice(2);
+  const choices = JSON.parse(raw);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(url);
+    if (choices.mode === "pool") {
+      await page.check("input[name=mode][value=pool]");
+      await page.fill("#auth", choices.auth);
+    } else {
+      await page.fill("#token", choices.token);
+    }
+    for (const resolution of choices.resolutions || []) await page.check(`input[name=res][value="${resolution}"]`);
+    if (choices.maxSizeGb) await page.fill("#max-size", String(choices.maxSizeGb));
+    if (choices.languages) await page.fill("#languages", choices.languages);
+    await page.click("#build");
+    const result = {
+      error: (await page.textContent("#error")).trim(),
+      installUrl: (await page.textContent("#install-url")).trim(),
+      stremioLink: await page.getAttribute("#stremio-link", "href"),
+      tokenFieldVisible: await page.isVisible("#token"),
+    };
+    process.stdout.write(JSON.stringify(result));
+  } finally {
+    await browser.close();
+  }
+})().catch((error) => { console.error(error); process.exit(1); });
