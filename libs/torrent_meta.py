@@ -37,9 +37,3 @@ def info_hash(torrent: bytes) -> str:
     if not isinstance(decoded, dict) or not isinstance(decoded.get(b"info"), dict):
         raise ValueError("the torrent has no info dictionary")
     return hashlib.sha1(fastbencode.bencode(decoded[b"info"])).hexdigest()
-
-
-def magnet_for(info_hash_hex: str, name: str | None = None) -> str:
-    from urllib.parse import quote
-
-    return f"magnet:?xt=urn:btih:{info_hash_hex}" + (f"&dn={quote(name)}" if name else "")

@@ -42,9 +42,6 @@ class AccessCache:
     def key(self, pool_key_id: str) -> str | None:
         return self._keys.get(pool_key_id)
 
-    def remember_key(self, pool_key_id: str, key: str) -> None:
-        self._keys[pool_key_id] = key
-
     def drop_users(self, user_ids: Iterable[str]) -> None:
         for user_id in user_ids:
             self._users.pop(user_id, None)

@@ -103,13 +103,6 @@ async def update(conn: asyncpg.Connection, pool_key_id: UUID, changes: dict[str,
         raise DuplicateKey from None
 
 
-async def users_of(conn: asyncpg.Connection | asyncpg.Pool, pool_key_id: UUID) -> list[UUID]:
-    rows = await conn.fetch(
-        "SELECT user_id FROM torbox_slots WHERE pool_key_id = $1 AND user_id IS NOT NULL", pool_key_id
-    )
-    return [r["user_id"] for r in rows]
-
-
 async def encrypted_keys(db: asyncpg.Pool) -> list[asyncpg.Record]:
     """Every key that health checks should try: all but those an admin disabled."""
     return await db.fetch("SELECT id, api_key FROM torbox_pool WHERE status <> 'disabled' ORDER BY id")

@@ -53,10 +53,6 @@ async def get(db: asyncpg.Pool | asyncpg.Connection, user_id: UUID) -> asyncpg.R
     )
 
 
-async def find_by_email(db: asyncpg.Pool, email: str) -> UUID | None:
-    return await db.fetchval("SELECT uuid FROM users WHERE lower(email) = lower($1)", email)
-
-
 async def slot(db: asyncpg.Pool | asyncpg.Connection, user_id: UUID) -> asyncpg.Record | None:
     return await db.fetchrow(
         """
