@@ -68,6 +68,23 @@ class IndexerBlock(msgspec.Struct, rename="camel"):
     disabled_till: datetime | None = None
 
 
+class Release(msgspec.Struct, rename="camel"):
+    """One search result (Prowlarr's ReleaseResource, the fields we read)."""
+
+    title: str
+    indexer_id: int
+    guid: str = ""
+    indexer: str = ""
+    size: int = 0
+    seeders: int | None = None
+    leechers: int | None = None
+    info_hash: str | None = None
+    magnet_url: str | None = None
+    download_url: str | None = None
+    imdb_id: int = 0
+    protocol: str = "torrent"
+
+
 class ProwlarrClient:
     def __init__(self, http: httpx.AsyncClient, base_url: str, api_key: str, timeout: float = 10.0) -> None:
         self.http = http
@@ -75,10 +92,13 @@ class ProwlarrClient:
         self.api_key = api_key
         self.timeout = timeout
 
-    async def get(self, path: str, into: type, params: dict | None = None):
+    async def get(self, path: str, into: type, params: dict | list | None = None, timeout: float | None = None):
         try:
             response = await self.http.get(
-                f"{self.base_url}{path}", params=params, headers={"X-Api-Key": self.api_key}, timeout=self.timeout
+                f"{self.base_url}{path}",
+                params=params,
+                headers={"X-Api-Key": self.api_key},
+                timeout=timeout or self.timeout,
             )
         except httpx.TimeoutException:
             raise ProwlarrError("unreachable", "Prowlarr did not answer in time") from None
@@ -103,3 +123,12 @@ class ProwlarrClient:
 
     async def blocked(self) -> list[IndexerBlock]:
         return await self.get("/api/v1/indexerstatus", list[IndexerBlock])
+
+    async def search(
+        self, query: str, kind: str, indexer_ids: list[int], timeout: float, categories: tuple[int, ...] = ()
+    ) -> list[Release]:
+        """`GET /api/v1/search`: ids go inside `query` ({ImdbId:tt…}{Season:1}{Episode:2}), as Prowlarr wants."""
+        params = [("query", query), ("type", kind)]
+        params += [("indexerIds", str(i)) for i in indexer_ids]
+        params += [("categories", str(c)) for c in categories]
+        return await self.get("/api/v1/search", list[Release], params=params, timeout=timeout)

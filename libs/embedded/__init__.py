@@ -2,7 +2,7 @@
 
 from .nats import EmbeddedNats
 from .postgres import EmbeddedPostgres
-from .process import ManagedProcess, free_port, port_open, wait_for
+from .process import ManagedProcess, ProcessExited, free_port, port_open, wait_for
 from .traefik import EmbeddedTraefik
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "EmbeddedPostgres",
     "EmbeddedTraefik",
     "ManagedProcess",
+    "ProcessExited",
     "free_port",
     "port_open",
     "wait_for",

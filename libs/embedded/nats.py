@@ -6,7 +6,7 @@ import urllib.request
 from pathlib import Path
 
 from .binaries import script
-from .process import ManagedProcess, free_port, wait_for
+from .process import ManagedProcess, ProcessExited, free_port, wait_for
 
 
 class EmbeddedNats:
@@ -29,8 +29,20 @@ class EmbeddedNats:
         except OSError:
             return False
 
-    def start(self, timeout: float = 20.0) -> EmbeddedNats:
+    def start(self, timeout: float = 20.0, attempts: int = 3) -> EmbeddedNats:
+        """Start on our ports; if another process took one meanwhile (ours exits), try new ones."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        for attempt in range(attempts):
+            try:
+                self._start_once(timeout)
+                return self
+            except ProcessExited:
+                if attempt == attempts - 1:
+                    raise
+                self.port, self.monitor_port = free_port(self.host), free_port(self.host)
+        return self
+
+    def _start_once(self, timeout: float) -> None:
         argv = [
             script("nats-server"),
             "--jetstream",
@@ -41,8 +53,8 @@ class EmbeddedNats:
             "--server_name", "chillproxy",
         ]  # fmt: skip
         self.process = ManagedProcess("nats", argv, log_path=self.data_dir / "nats.log").start()
-        wait_for(self.healthy, timeout, "nats-server")
-        return self
+        process = self.process
+        wait_for(lambda: process.running and self.healthy(), timeout, "nats-server", alive=lambda: process.running)
 
     def stop(self) -> None:
         if self.process is not None:

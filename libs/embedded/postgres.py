@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 from .binaries import postgres_bin
-from .process import ManagedProcess, as_user, free_port, port_open, wait_for
+from .process import ManagedProcess, ProcessExited, as_user, free_port, port_open, wait_for
 
 DATABASE = "chillproxy"
 SYSTEM_USER = "pgserver"
@@ -82,7 +82,8 @@ class EmbeddedPostgres:
         ).stdout.strip()
 
     def ready(self) -> bool:
-        if not port_open(self.host, self.port):
+        # our own process must be the one answering: another server may hold the port we picked
+        if self.process is None or not self.process.running or not port_open(self.host, self.port):
             return False
         probe = subprocess.run(
             [str(postgres_bin() / "pg_isready"), "-h", self.host, "-p", str(self.port), "-U", "postgres"],
@@ -90,8 +91,22 @@ class EmbeddedPostgres:
         )
         return probe.returncode == 0
 
-    def start(self, timeout: float = 60.0) -> EmbeddedPostgres:
+    def start(self, timeout: float = 60.0, attempts: int = 3) -> EmbeddedPostgres:
+        """Start on our port; if another process took it meanwhile (ours exits), try a new one."""
         self._init()
+        for attempt in range(attempts):
+            try:
+                self._start_once(timeout)
+                break
+            except ProcessExited:
+                if attempt == attempts - 1:
+                    raise
+                self.port = free_port(self.host)
+        if self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'") != "1":
+            self._psql(f"CREATE DATABASE {DATABASE}")
+        return self
+
+    def _start_once(self, timeout: float) -> None:
         argv = [
             str(postgres_bin() / "postgres"),
             "-D", str(self.pgdata),
@@ -109,10 +124,7 @@ class EmbeddedPostgres:
             user=self.user,
             stop_signal=signal.SIGINT,  # fast shutdown: roll back open transactions, don't wait for clients
         ).start()
-        wait_for(self.ready, timeout, "postgres")
-        if self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'") != "1":
-            self._psql(f"CREATE DATABASE {DATABASE}")
-        return self
+        wait_for(self.ready, timeout, "postgres", alive=lambda: self.process.running)
 
     def stop(self) -> None:
         if self.process is not None:

@@ -45,12 +45,25 @@ def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
         return False
 
 
-def wait_for(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:
+def wait_for(
+    check: Callable[[], bool],
+    timeout: float,
+    what: str,
+    interval: float = 0.05,
+    alive: Callable[[], bool] | None = None,
+) -> None:
+    """Until `check()`; `ProcessExited` at once if `alive()` says the process we wait for is gone."""
     deadline = time.monotonic() + timeout
     while not check():
+        if alive is not None and not alive():
+            raise ProcessExited(f"{what} exited while starting")
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not ready after {timeout:.0f}s")
         time.sleep(interval)
+
+
+class ProcessExited(RuntimeError):
+    """The process exited before it was ready (most often: its port was taken in the meantime)."""
 
 
 class ManagedProcess:

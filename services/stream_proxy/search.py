@@ -1,0 +1,119 @@
+"""Searching Prowlarr for one film or episode: which indexers (indexer-stats' ranking, or Prowlarr's own list
+when indexer-stats does not answer in time), one search per indexer in parallel, each with its own timeout
+inside an overall budget, and one `indexer.search` event per indexer whatever happened."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+
+from libs.bus import Bus, BusError, BusUnavailable, publish
+from libs.prowlarr import ProwlarrClient, ProwlarrError, Release
+from libs.schemas import INDEXER_RANKING_GET, INDEXER_SEARCH, IndexerSearch, RankedIndexer, RankingRequest
+from libs.telemetry import get_logger
+
+from .media_id import MediaId
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    ranking_timeout: float = 0.2  # indexer-stats answers from memory; past this, ask Prowlarr instead
+    budget: float = 8.0  # the whole search; what is not back by then is left out
+    default_timeout_ms: int = 5000
+
+
+def search_query(media: MediaId, title: str | None) -> tuple[str, str]:
+    """(query, type): the title beside the id tokens, so indexers without id search still find it."""
+    tokens = f"{{ImdbId:{media.imdb_id}}}"
+    if media.is_episode:
+        tokens += f"{{Season:{media.season}}}{{Episode:{media.episode}}}"
+    query = f"{title} {tokens}" if title else tokens
+    return query, ("tvsearch" if media.is_episode else "movie")
+
+
+class Searcher:
+    def __init__(self, bus: Bus, prowlarr: ProwlarrClient, plan: SearchPlan | None = None) -> None:
+        self.bus = bus
+        self.prowlarr = prowlarr
+        self.plan = plan or SearchPlan()
+
+    async def indexers(self) -> list[RankedIndexer]:
+        try:
+            reply = await self.bus.request(
+                INDEXER_RANKING_GET, RankingRequest(protocol="torrent"), timeout=self.plan.ranking_timeout
+            )
+            return reply.indexers
+        except (BusUnavailable, BusError):
+            log.info("indexer ranking unavailable; using Prowlarr's list")
+        infos = await self.prowlarr.indexers()
+        return [
+            RankedIndexer(
+                id=i.id,
+                name=i.name,
+                status="operational",
+                timeout_ms=self.plan.default_timeout_ms,
+                supports_imdb=i.supports_imdb,
+                supports_tv_imdb=i.supports_tv_imdb,
+            )
+            for i in sorted(infos, key=lambda i: (i.priority, i.id))
+            if i.enable and i.protocol == "torrent"
+        ]
+
+    async def search(self, media: MediaId, title: str | None) -> list[Release]:
+        indexers = await self.indexers()
+        query, kind = search_query(media, title)
+        search_id = uuid.uuid4().hex
+        tasks = {
+            asyncio.create_task(self._one(search_id, indexer, query, kind, media)): indexer for indexer in indexers
+        }
+        if not tasks:
+            return []
+        done, pending = await asyncio.wait(tasks, timeout=self.plan.budget)
+        for task in pending:  # over the budget: left out, counted as a timeout by its own task
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        return [release for task in done for release in task.result()]
+
+    async def _one(
+        self, search_id: str, indexer: RankedIndexer, query: str, kind: str, media: MediaId
+    ) -> list[Release]:
+        started = time.perf_counter()
+        outcome, error_kind, status, releases = "success", None, 200, []
+        try:
+            async with asyncio.timeout(indexer.timeout_ms / 1000):
+                releases = await self.prowlarr.search(query, kind, [indexer.id], indexer.timeout_ms / 1000)
+        except TimeoutError:
+            outcome, error_kind, status = "timeout", "timeout", None
+        except ProwlarrError as error:
+            outcome, error_kind, status = "failure", error.kind, error.status
+            if error.kind == "unreachable":
+                outcome, error_kind = "timeout", "unreachable"
+        except asyncio.CancelledError:
+            outcome, error_kind, status = "timeout", "budget", None
+            await self._report(search_id, indexer, query, kind, media, started, outcome, 0, error_kind, status)
+            raise
+        await self._report(search_id, indexer, query, kind, media, started, outcome, len(releases), error_kind, status)
+        return releases
+
+    async def _report(self, search_id, indexer, query, kind, media, started, outcome, count, error_kind, status):
+        event = IndexerSearch(
+            search_id=search_id,
+            indexer_id=indexer.id,
+            indexer_name=indexer.name,
+            query=query,
+            imdb_id=media.imdb_id,
+            search_type=kind,
+            duration_ms=round((time.perf_counter() - started) * 1000),
+            outcome=outcome,
+            result_count=count,
+            error_kind=error_kind,
+            http_status=status,
+        )
+        try:
+            await publish(self.bus, INDEXER_SEARCH, event)
+        except Exception as error:  # the measurement is lost, the search is not
+            log.warning("indexer.search not published", error=type(error).__name__)

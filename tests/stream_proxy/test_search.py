@@ -1,0 +1,105 @@
+"""Searching Prowlarr (the fake) per indexer, in parallel, with timeouts and one event per indexer."""
+
+import msgspec
+import pytest
+
+from libs.bus import Bus, ensure_streams
+from libs.http import http_client
+from libs.prowlarr import ProwlarrClient, ProwlarrError
+from libs.schemas import INDEXER_RANKING_GET, IndexerSearch, RankedIndexer, RankingReply, RankingRequest
+from services.stream_proxy.media_id import MediaId
+from services.stream_proxy.search import Searcher, SearchPlan, search_query
+from tests.fakes.prowlarr import FakeProwlarr, Release
+from tests.support.asgi import serving
+
+MATRIX = Release("The.Matrix.1999.1080p.BluRay", "a" * 40, 8_000_000_000, 200, imdb_id=133093)
+EPISODE = Release("Show.S01E02.1080p.WEB", "b" * 40, 2_000_000_000, 50, imdb_id=944947, season=1, episode=2)
+
+
+@pytest.fixture
+async def prowlarr():
+    fake = FakeProwlarr()
+    fake.add_indexer(1, "Fast", priority=10, releases=[MATRIX, EPISODE])
+    fake.add_indexer(2, "Broken", priority=20, releases=[MATRIX], fail_with=500)
+    fake.add_indexer(3, "Slow", priority=5, releases=[MATRIX], latency=1.5)
+    fake.add_indexer(4, "Usenet", protocol="usenet", releases=[MATRIX])
+    async with serving(fake.app) as base:
+        fake.base_url = base
+        yield fake
+
+
+@pytest.fixture
+async def searcher(nats_url, prowlarr):
+    bus = await Bus.connect(nats_url, "stream-proxy")
+    await ensure_streams(bus)
+    await bus.js.purge_stream("INDEXER_SEARCH")
+    async with http_client("stream-proxy") as http:
+        client = ProwlarrClient(http, prowlarr.base_url, prowlarr.api_key)
+        yield Searcher(bus, client, SearchPlan(ranking_timeout=0.2, budget=4.0, default_timeout_ms=800))
+    await bus.close()
+
+
+async def events(bus: Bus) -> dict[int, IndexerSearch]:
+    state = (await bus.js.stream_info("INDEXER_SEARCH")).state
+    messages = [await bus.js.get_msg("INDEXER_SEARCH", seq) for seq in range(state.first_seq, state.last_seq + 1)]
+    decoded = [msgspec.json.decode(m.data, type=IndexerSearch) for m in messages if m.data]
+    return {e.indexer_id: e for e in decoded}
+
+
+def test_queries_put_the_ids_beside_the_title():
+    assert search_query(MediaId("tt0133093"), "The Matrix") == ("The Matrix {ImdbId:tt0133093}", "movie")
+    assert search_query(MediaId("tt0944947", 1, 2), None) == ("{ImdbId:tt0944947}{Season:1}{Episode:2}", "tvsearch")
+
+
+async def test_without_indexer_stats_prowlarrs_list_is_used(searcher, prowlarr):
+    from datetime import UTC, datetime, timedelta
+
+    prowlarr.add_indexer(5, "Blocked", releases=[MATRIX], disabled_till=datetime.now(UTC) + timedelta(hours=1))
+    releases = await searcher.search(MediaId("tt0133093"), "The Matrix")
+    assert [r.title for r in releases] == [MATRIX.title]  # Fast found it; the others did not
+    assert {s["indexerIds"][0] for s in prowlarr.searches} == {1, 2, 3, 5}  # one search per torrent indexer
+    seen = await events(searcher.bus)
+    assert (seen[1].outcome, seen[1].result_count) == ("success", 1)
+    # Prowlarr hides an indexer's own failure behind 200 [] (reference A.1): counted as nothing found
+    assert (seen[2].outcome, seen[2].result_count) == ("success", 0)
+    assert (seen[5].outcome, seen[5].http_status, seen[5].error_kind) == ("failure", 400, "client_error")
+    assert seen[3].outcome == "timeout" and seen[3].duration_ms >= 700
+    assert all(e.imdb_id == "tt0133093" and e.search_type == "movie" for e in seen.values())
+    assert len({e.search_id for e in seen.values()}) == 1
+
+
+async def test_the_ranking_decides_which_indexers_and_their_timeouts(searcher, prowlarr):
+    async def ranking(request: RankingRequest) -> RankingReply:
+        return RankingReply(
+            indexers=[
+                RankedIndexer(id=3, name="Slow", status="operational", timeout_ms=3000, supports_imdb=True),
+                RankedIndexer(id=1, name="Fast", status="operational", timeout_ms=1000, supports_imdb=True),
+            ]
+        )
+
+    subscription = await searcher.bus.serve(INDEXER_RANKING_GET, ranking)
+    try:
+        releases = await searcher.search(MediaId("tt0944947", 1, 2), "Show")
+    finally:
+        await subscription.unsubscribe()
+    assert sorted(r.title for r in releases) == [EPISODE.title]  # Slow answered in time (3 s allowed)
+    assert {s["indexerIds"][0] for s in prowlarr.searches} == {1, 3}  # Broken was not offered
+    assert prowlarr.searches[0]["type"] == "tvsearch"
+    seen = await events(searcher.bus)
+    assert set(seen) == {1, 3} and seen[3].outcome == "success"
+
+
+async def test_the_overall_budget_leaves_slow_indexers_out(searcher, prowlarr):
+    searcher.plan = SearchPlan(ranking_timeout=0.2, budget=0.5, default_timeout_ms=5000)
+    releases = await searcher.search(MediaId("tt0133093"), None)
+    assert [r.indexer_id for r in releases] == [1]
+    seen = await events(searcher.bus)
+    assert (seen[3].outcome, seen[3].error_kind) == ("timeout", "budget")
+
+
+async def test_with_neither_indexer_stats_nor_prowlarr_the_search_says_why(searcher, prowlarr):
+    """The stream route turns this into a stream entry that explains (issue 4); here: a typed error."""
+    searcher.prowlarr.base_url = "http://127.0.0.1:9"
+    with pytest.raises(ProwlarrError) as caught:
+        await searcher.search(MediaId("tt0133093"), None)
+    assert caught.value.kind == "unreachable"
