@@ -46,6 +46,18 @@ class _Envelope(msgspec.Struct):
 _envelope = msgspec.json.Decoder(_Envelope)
 
 
+class CachedFile(msgspec.Struct):
+    name: str  # "<root>/<path>"
+    size: int = 0
+
+
+class CachedTorrent(msgspec.Struct):
+    hash: str
+    name: str = ""
+    size: int = 0
+    files: list[CachedFile] = []
+
+
 class TorBoxClient:
     def __init__(self, http: httpx.AsyncClient, base_url: str, timeout: float = 10.0) -> None:
         self.http = http
@@ -81,3 +93,18 @@ class TorBoxClient:
 
     async def me(self, key: str) -> tuple[dict[str, Any], float]:
         return await self.call("GET", "user/me", key)
+
+    async def check_cached(self, key: str, hashes: list[str]) -> dict[str, CachedTorrent]:
+        """Which of `hashes` TorBox has cached, with their files: one POST for all of them (TorBox limits by
+        key, not by size; several GETs would spend the key's rate limit)."""
+        if not hashes:
+            return {}
+        data, _ = await self.call(
+            "POST",
+            "torrents/checkcached",
+            key,
+            params={"format": "list", "list_files": "true"},
+            json={"hashes": hashes},
+        )
+        items = msgspec.convert(data or [], list[CachedTorrent])
+        return {item.hash.lower(): item for item in items}

@@ -170,3 +170,15 @@ async def test_the_client_classifies_failures(torbox):
 
 def bencoded_torrent() -> bytes:
     return fastbencode.bencode({b"announce": b"http://tracker", b"info": {b"name": b"x", b"length": 5}})
+
+
+async def test_the_client_checks_the_cache_in_one_call(torbox):
+    fake, _ = torbox
+    async with http_client("tests") as http:
+        client = TorBoxClient(http, fake.base_url)
+        calls_before = len(fake.calls)
+        cached = await client.check_cached("good-token", [HASH.upper(), "b" * 40, "c" * 40])
+        assert len(fake.calls) == calls_before + 1
+        assert list(cached) == [HASH]  # b… is known but not cached, c… unknown
+        assert cached[HASH].files[0].name.endswith(".mkv") and cached[HASH].size == 301_000
+        assert await client.check_cached("good-token", []) == {}
