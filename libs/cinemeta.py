@@ -1,0 +1,64 @@
+"""Titles for IMDb ids from Cinemeta (`GET /meta/{movie|series}/{tt…}.json`), cached in memory.
+
+A title only helps a search (indexers without id search need it), so any failure is "no title", never an
+error, and a failure is not cached: the next search asks again.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+import httpx
+import msgspec
+
+
+@dataclass(frozen=True)
+class Title:
+    name: str
+    year: int | None
+
+
+class _Meta(msgspec.Struct):
+    name: str | None = None
+    year: str | int | None = None
+    releaseInfo: str | None = None
+
+
+class _Answer(msgspec.Struct):
+    meta: _Meta | None = None
+
+
+_YEAR = re.compile(r"(19|20)\d\d")
+_decoder = msgspec.json.Decoder(_Answer)
+
+
+class CinemetaClient:
+    def __init__(self, http: httpx.AsyncClient, base_url: str, ttl_seconds: float = 24 * 3600, timeout=2.0):
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.ttl = ttl_seconds
+        self.timeout = timeout
+        self._cache: dict[tuple[str, str], tuple[float, Title | None]] = {}
+
+    async def title(self, kind: str, imdb_id: str) -> Title | None:
+        key = (kind, imdb_id)
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            response = await self.http.get(f"{self.base_url}/meta/{kind}/{imdb_id}.json", timeout=self.timeout)
+            if response.status_code == 404:
+                self._cache[key] = (time.monotonic() + self.ttl, None)  # known not to exist
+                return None
+            response.raise_for_status()
+            meta = _decoder.decode(response.content).meta
+        except (httpx.HTTPError, msgspec.DecodeError):
+            return None
+        title = None
+        if meta is not None and meta.name:
+            found = _YEAR.search(str(meta.year or meta.releaseInfo or ""))
+            title = Title(meta.name, int(found.group(0)) if found else None)
+        self._cache[key] = (time.monotonic() + self.ttl, title)
+        return title
