@@ -1,0 +1,83 @@
+"""Release titles parsed with rank-torrent-name (over parsett), off the event loop and remembered; and
+whether a parsed release is the film or episode asked for (a season pack counts for its episodes)."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+
+from RTN import parse as rtn_parse
+from RTN import title_match
+
+from .media_id import MediaId
+
+
+@dataclass(frozen=True)
+class Parsed:
+    raw: str
+    title: str
+    year: int | None
+    resolution: str
+    quality: str | None
+    seasons: tuple[int, ...]
+    episodes: tuple[int, ...]
+    languages: tuple[str, ...]
+
+
+@lru_cache(maxsize=50_000)
+def parse_title(raw: str) -> Parsed:
+    data = rtn_parse(raw)
+    return Parsed(
+        raw=raw,
+        title=data.parsed_title or "",
+        year=data.year,
+        resolution=data.resolution or "unknown",
+        quality=data.quality,
+        seasons=tuple(data.seasons),
+        episodes=tuple(data.episodes),
+        languages=tuple(data.languages),
+    )
+
+
+def _parse_many(raws: list[str]) -> list[Parsed]:
+    return [parse_title(raw) for raw in raws]
+
+
+class TitleParser:
+    """Parses in a worker process (parsing is CPU work: the event loop keeps serving meanwhile) and
+    remembers what it parsed, in this process too."""
+
+    def __init__(self, workers: int = 1) -> None:
+        self._pool = ProcessPoolExecutor(max_workers=workers)
+        self._known: dict[str, Parsed] = {}
+
+    async def parse(self, raws: list[str]) -> list[Parsed]:
+        missing = sorted({raw for raw in raws if raw not in self._known})
+        if missing:
+            loop = asyncio.get_running_loop()
+            for parsed in await loop.run_in_executor(self._pool, _parse_many, missing):
+                self._known[parsed.raw] = parsed
+            if len(self._known) > 100_000:
+                self._known.clear()
+        return [self._known[raw] for raw in raws]
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
+def matches(parsed: Parsed, media: MediaId, title: str | None, year: int | None) -> bool:
+    """Same title (when we know it), a year at most one off for films, the asked episode for series:
+    `S01E02`, a pack of season 1 (no episodes named), or a multi-episode release that includes it."""
+    if title and parsed.title and not title_match(title, parsed.title):
+        return False
+    if not media.is_episode:
+        if parsed.seasons or parsed.episodes:
+            return False
+        return year is None or parsed.year is None or abs(parsed.year - year) <= 1
+    if parsed.seasons and media.season not in parsed.seasons:
+        return False
+    if not parsed.seasons and not parsed.episodes:
+        return False  # nothing says which episode this is
+    return not parsed.episodes or media.episode in parsed.episodes

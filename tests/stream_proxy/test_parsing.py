@@ -1,0 +1,47 @@
+"""Release titles parsed off the event loop, and matched against what was asked."""
+
+import pytest
+
+from services.stream_proxy.media_id import MediaId
+from services.stream_proxy.parsing import TitleParser, matches, parse_title
+
+MOVIE = MediaId("tt0133093")
+EPISODE = MediaId("tt0944947", 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("raw", "media", "title", "year", "expected"),
+    [
+        ("The.Matrix.1999.1080p.BluRay.x264-GROUP", MOVIE, "The Matrix", 1999, True),
+        ("The.Matrix.2000.720p.WEB", MOVIE, "The Matrix", 1999, True),  # a year off is tolerated
+        ("The.Matrix.Reloaded.2003.1080p", MOVIE, "The Matrix", 1999, False),
+        ("The.Matrix.1989.1080p", MOVIE, "The Matrix", 1999, False),
+        ("The.Matrix.S01E01.1080p", MOVIE, "The Matrix", 1999, False),  # an episode is not the film
+        ("Game.of.Thrones.S01E02.720p.HDTV", EPISODE, "Game of Thrones", 2011, True),
+        ("Game.of.Thrones.S01.COMPLETE.1080p.BluRay", EPISODE, "Game of Thrones", 2011, True),  # season pack
+        ("Game.of.Thrones.S01E01-E03.1080p", EPISODE, "Game of Thrones", 2011, True),
+        ("Game.of.Thrones.S01E03.720p", EPISODE, "Game of Thrones", 2011, False),
+        ("Game.of.Thrones.S02.1080p", EPISODE, "Game of Thrones", 2011, False),
+        ("Game.of.Thrones.Behind.The.Scenes.1080p", EPISODE, "Game of Thrones", 2011, False),
+        ("House.of.the.Dragon.S01E02.1080p", EPISODE, "Game of Thrones", 2011, False),
+        ("Anything.S01E02.1080p", EPISODE, None, None, True),  # without a title only the episode decides
+    ],
+)
+def test_matches(raw, media, title, year, expected):
+    assert matches(parse_title(raw), media, title, year) is expected
+
+
+def test_parsed_fields():
+    parsed = parse_title("Game.of.Thrones.S01.COMPLETE.1080p.BluRay")
+    assert (parsed.title, parsed.resolution, parsed.seasons, parsed.episodes) == ("Game of Thrones", "1080p", (1,), ())
+
+
+async def test_parsing_happens_in_a_worker_and_is_remembered():
+    parser = TitleParser()
+    try:
+        first = await parser.parse(["The.Matrix.1999.1080p.BluRay", "Show.S01E02.720p"])
+        assert [p.resolution for p in first] == ["1080p", "720p"]
+        again = await parser.parse(["Show.S01E02.720p"])
+        assert again[0] is first[1]  # from memory, not parsed again
+    finally:
+        parser.close()
