@@ -11,10 +11,8 @@ from dataclasses import dataclass
 import httpx
 
 from libs.prowlarr import Release
-from libs.telemetry import get_logger
 from libs.torrent_meta import btih_from_magnet, info_hash
 
-log = get_logger(__name__)
 _HEX40 = re.compile(r"^[0-9a-fA-F]{40}$")
 MAX_TORRENT_BYTES = 10 * 1024 * 1024
 

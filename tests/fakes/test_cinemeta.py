@@ -5,15 +5,14 @@ import pytest
 
 from libs.cinemeta import CinemetaClient, Title
 from tests.fakes.cinemeta import FakeCinemeta
-from tests.support.asgi import serving
+from tests.support.asgi import serving_fake
 
 
 @pytest.fixture
 async def cinemeta():
     fake = FakeCinemeta()
-    async with serving(fake.app) as base, httpx.AsyncClient() as http:
-        fake.base_url = base
-        yield fake, CinemetaClient(http, base)
+    async with serving_fake(fake), httpx.AsyncClient() as http:
+        yield fake, CinemetaClient(http, fake.base_url)
 
 
 async def test_titles_and_years_are_cached(cinemeta):

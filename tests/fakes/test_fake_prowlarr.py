@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.fakes.prowlarr import FakeProwlarr, Release
-from tests.support.asgi import serving
+from tests.support.asgi import serving_fake
 
 MATRIX = Release("The.Matrix.1999.1080p.BluRay.x264", "c" * 40, 8_000_000_000, 120, imdb_id=133093)
 EPISODE = Release("Show.S01E02.720p", "d" * 40, 500_000_000, 30, imdb_id=944947, season=1, episode=2)
@@ -17,9 +17,8 @@ async def prowlarr():
     fake = FakeProwlarr()
     fake.add_indexer(1, "One", releases=[MATRIX, EPISODE])
     fake.add_indexer(2, "Two", releases=[MATRIX], fail_with=500)
-    async with serving(fake.app) as base:
-        fake.base_url = base
-        async with httpx.AsyncClient(base_url=base, headers={"X-Api-Key": fake.api_key}) as client:
+    async with serving_fake(fake):
+        async with httpx.AsyncClient(base_url=fake.base_url, headers={"X-Api-Key": fake.api_key}) as client:
             yield fake, client
 
 

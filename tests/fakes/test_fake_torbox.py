@@ -9,7 +9,7 @@ import pytest
 from libs.http import http_client
 from libs.torbox import TorBoxClient, TorBoxError
 from tests.fakes.torbox import FakeTorBox, file_bytes
-from tests.support.asgi import serving
+from tests.support.asgi import serving_fake
 
 HASH = "a" * 40
 
@@ -20,9 +20,8 @@ async def torbox():
     fake.add_account("good-token")
     fake.add_torrent(HASH, "The.Matrix.1999.1080p", [("The.Matrix.1999.1080p.mkv", 300_000), ("sample.mkv", 1000)])
     fake.add_torrent("b" * 40, "Uncached.Show.S01", [("e1.mkv", 5000)], cached=False)
-    async with serving(fake.app) as base:
-        fake.base_url = base
-        async with httpx.AsyncClient(base_url=base) as client:
+    async with serving_fake(fake):
+        async with httpx.AsyncClient(base_url=fake.base_url) as client:
             yield fake, client
 
 

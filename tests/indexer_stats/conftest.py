@@ -17,7 +17,7 @@ from services.indexer_stats.app import build
 from services.indexer_stats.config import StatsConfig
 from tests.conftest import make_settings
 from tests.fakes.prowlarr import FakeProwlarr
-from tests.support.asgi import serving
+from tests.support.asgi import serving, serving_fake
 
 
 def search(indexer: int, ms: int, outcome: str = "success", results: int = 10, at: datetime | None = None, **kw):
@@ -67,8 +67,7 @@ def stats_config() -> StatsConfig:
 async def fake_prowlarr():
     fake = FakeProwlarr()
     fake.add_indexer(1, "Indexer 1")
-    async with serving(fake.app) as base:
-        fake.base_url = base
+    async with serving_fake(fake):
         yield fake
 
 

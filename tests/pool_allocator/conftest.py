@@ -16,7 +16,7 @@ from services.pool_allocator.app import build
 from services.pool_allocator.config import PoolConfig
 from tests.conftest import make_settings
 from tests.fakes.torbox import FakeTorBox
-from tests.support.asgi import serving
+from tests.support.asgi import serving, serving_fake
 
 
 @dataclass
@@ -69,8 +69,7 @@ def pool_config() -> PoolConfig:
 @pytest.fixture
 async def fake_torbox():
     fake = FakeTorBox()
-    async with serving(fake.app) as base:
-        fake.base_url = base
+    async with serving_fake(fake):
         yield fake
 
 

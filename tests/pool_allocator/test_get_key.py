@@ -4,8 +4,6 @@ import uuid
 
 import pytest
 
-from services.pool_allocator.config import PoolConfig
-
 TRANSPORTS = ["http", "nats"]
 
 
@@ -214,8 +212,3 @@ async def test_a_malformed_nats_request_gets_an_error_reply_and_the_subscription
     user = await pool.add_user()
     await pool.add_key()
     assert (await pool.get_key_nats(user)).allowed
-
-
-@pytest.fixture
-def pool_config():
-    return PoolConfig(bcrypt_rounds=4, activity_flush_seconds=0.2, device_limit=3, device_window_days=30)

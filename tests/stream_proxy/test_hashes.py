@@ -11,7 +11,7 @@ import pytest
 from libs.prowlarr import Release as ProwlarrRelease
 from services.stream_proxy.hashes import hash_in_release, hash_releases
 from tests.fakes.prowlarr import FakeProwlarr, Release
-from tests.support.asgi import serving
+from tests.support.asgi import serving_fake
 
 INFO = {b"name": b"Movie.2020.1080p.mkv", b"length": 1234, b"piece length": 16384, b"pieces": b"0" * 20}
 TORRENT = fastbencode.bencode({b"announce": b"http://tracker/announce", b"info": INFO})
@@ -50,9 +50,8 @@ async def test_download_links_are_read_not_followed_and_duplicates_merged():
         ],
     )
     fake.add_indexer(2, "Two", releases=[Release("Same.Hash.Worse", "b" * 40, 1, 3)])
-    async with serving(fake.app) as base:
-        fake.base_url = base
-        async with httpx.AsyncClient(base_url=base, headers={"X-Api-Key": fake.api_key}) as client:
+    async with serving_fake(fake):
+        async with httpx.AsyncClient(base_url=fake.base_url, headers={"X-Api-Key": fake.api_key}) as client:
             found = (await client.get("/api/v1/search", params={"query": "2020"})).json()
             found += (await client.get("/api/v1/search", params={"query": "same"})).json()
             releases = msgspec.convert(found, list[ProwlarrRelease])

@@ -10,7 +10,7 @@ from libs.schemas import INDEXER_RANKING_GET, IndexerSearch, RankedIndexer, Rank
 from services.stream_proxy.media_id import MediaId
 from services.stream_proxy.search import Searcher, SearchPlan, search_query
 from tests.fakes.prowlarr import FakeProwlarr, Release
-from tests.support.asgi import serving
+from tests.support.asgi import serving_fake
 
 MATRIX = Release("The.Matrix.1999.1080p.BluRay", "a" * 40, 8_000_000_000, 200, imdb_id=133093)
 EPISODE = Release("Show.S01E02.1080p.WEB", "b" * 40, 2_000_000_000, 50, imdb_id=944947, season=1, episode=2)
@@ -23,8 +23,7 @@ async def prowlarr():
     fake.add_indexer(2, "Broken", priority=20, releases=[MATRIX], fail_with=500)
     fake.add_indexer(3, "Slow", priority=5, releases=[MATRIX], latency=1.5)
     fake.add_indexer(4, "Usenet", protocol="usenet", releases=[MATRIX])
-    async with serving(fake.app) as base:
-        fake.base_url = base
+    async with serving_fake(fake):
         yield fake
 
 

@@ -43,3 +43,11 @@ async def eventually(check, *, timeout: float = 20.0, interval: float = 0.1):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+@asynccontextmanager
+async def serving_fake(fake):
+    """Serve one of tests/fakes (an object with `app` and `base_url`); its `base_url` points at it."""
+    async with serving(fake.app) as base:
+        fake.base_url = base
+        yield fake
