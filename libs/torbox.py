@@ -10,6 +10,8 @@ from typing import Any, Literal
 import httpx
 import msgspec
 
+from libs.schemas.torbox import AccountTorrent, CachedTorrent
+
 ErrorKind = Literal["unauthorized", "forbidden", "rate_limited", "server_error", "network", "client_error"]
 
 
@@ -44,18 +46,6 @@ class _Envelope(msgspec.Struct):
 
 
 _envelope = msgspec.json.Decoder(_Envelope)
-
-
-class CachedFile(msgspec.Struct):
-    name: str  # "<root>/<path>"
-    size: int = 0
-
-
-class CachedTorrent(msgspec.Struct):
-    hash: str
-    name: str = ""
-    size: int = 0
-    files: list[CachedFile] = []
 
 
 class TorBoxClient:
@@ -108,3 +98,31 @@ class TorBoxClient:
         )
         items = msgspec.convert(data or [], list[CachedTorrent])
         return {item.hash.lower(): item for item in items}
+
+    async def create_torrent(self, key: str, magnet: str, *, name: str | None = None) -> dict[str, Any]:
+        """Add a magnet to the key's account: `{torrent_id, hash}` (or `{queued_id}`); a torrent already in
+        the account comes back with its existing id."""
+        form = {"magnet": magnet, "allow_zip": "false"}
+        if name:
+            form["name"] = name
+        data, _ = await self.call("POST", "torrents/createtorrent", key, data=form)
+        return data if isinstance(data, dict) else {}
+
+    async def torrent(self, key: str, torrent_id: int) -> AccountTorrent:
+        """One torrent of the account, fresh (`bypass_cache`: the listing is otherwise minutes old)."""
+        data, _ = await self.call("GET", "torrents/mylist", key, params={"id": torrent_id, "bypass_cache": "true"})
+        return msgspec.convert(data, AccountTorrent)
+
+    async def torrents(self, key: str) -> list[AccountTorrent]:
+        data, _ = await self.call("GET", "torrents/mylist", key, params={"bypass_cache": "true"})
+        return msgspec.convert(data or [], list[AccountTorrent])
+
+    async def request_download(self, key: str, torrent_id: int, file_id: int, user_ip: str | None = None) -> str:
+        """The CDN link of one file. TorBox wants the key as `token=` here: this URL is ours, never a client's."""
+        params: dict[str, Any] = {"token": key, "torrent_id": torrent_id, "file_id": file_id, "zip_link": "false"}
+        if user_ip:
+            params["user_ip"] = user_ip
+        data, _ = await self.call("GET", "torrents/requestdl", key, params=params)
+        if not isinstance(data, str) or not data.startswith(("http://", "https://")):
+            raise TorBoxError(200, "BAD_RESPONSE", "TorBox gave no download link")
+        return data

@@ -3,6 +3,7 @@
 from .client import ERROR_HEADER, Bus, HandlerError
 from .errors import BusError, BusUnavailable, Retry
 from .jetstream import Consumer, ensure_streams, publish
+from .kv import KeyValueCache, kv_key
 from .propagation import extract, inject
 
 __all__ = [
@@ -12,9 +13,11 @@ __all__ = [
     "BusUnavailable",
     "Consumer",
     "HandlerError",
+    "KeyValueCache",
     "Retry",
     "ensure_streams",
     "extract",
     "inject",
+    "kv_key",
     "publish",
 ]

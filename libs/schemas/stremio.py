@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from .torbox import CachedFile
+
 Uuid = Annotated[
     str, Meta(pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 ]
@@ -28,6 +30,26 @@ class Filters(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     languages: list[Annotated[str, Meta(min_length=2, max_length=3)]] = []  # ISO 639-1 codes
     per_resolution: Annotated[int, Meta(ge=1, le=50)] = 5
     cached_only: bool = False
+
+
+class FoundRelease(msgspec.Struct, array_like=True):
+    """A search result kept for a film or episode (NATS KV, shared by every user and instance)."""
+
+    hash: str
+    title: str
+    size: int
+    seeders: int
+    indexer: str
+
+
+class FoundReleases(msgspec.Struct):
+    releases: list[FoundRelease]
+
+
+class Availability(msgspec.Struct):
+    """What TorBox said of each hash: its files when cached, None when not (NATS KV, global)."""
+
+    torrents: dict[str, list[CachedFile] | None]
 
 
 class AddonConfig(msgspec.Struct, forbid_unknown_fields=True):

@@ -2,30 +2,79 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
+from libs.bus import KeyValueCache
+from libs.cinemeta import CinemetaClient
 from libs.config import Settings
+from libs.prowlarr import ProwlarrClient
+from libs.runtime import Runtime
+from libs.schemas.stremio import Availability, FoundReleases
+from libs.torbox import TorBoxClient
 from libs.web import create_app
 
+from .availability import AvailabilityChecker
+from .config import StreamConfig
+from .finder import ReleaseFinder
+from .keys import KeySource
+from .parsing import TitleParser
+from .play import Player
 from .routes import routes
+from .search import Searcher, SearchPlan
+from .streams import StreamService
 
 SERVICE = "stream-proxy"
 MIGRATIONS = Path(__file__).parent / "migrations"
+SEARCH_BUCKET = "stream-search"
+AVAILABILITY_BUCKET = "stream-availability"
 
 
 class StreamProxy:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, config: StreamConfig | None = None) -> None:
         self.settings = settings
+        self.config = config or StreamConfig.from_env(settings.env)
+
+    @asynccontextmanager
+    async def run(self, runtime: Runtime) -> AsyncIterator[None]:
+        settings, config, bus = self.settings, self.config, runtime.bus
+        parser = TitleParser()
+        torbox = TorBoxClient(runtime.http, settings.torbox_api_url)
+        keys = KeySource(bus, config.pool_timeout_seconds)
+        prowlarr = None
+        if settings.prowlarr_url and settings.prowlarr_api_key:
+            prowlarr = ProwlarrClient(runtime.http, settings.prowlarr_url, settings.prowlarr_api_key)
+        plan = SearchPlan(budget=config.search_budget_seconds, default_timeout_ms=config.indexer_timeout_ms)
+        finder = ReleaseFinder(
+            Searcher(bus, prowlarr, plan) if prowlarr else None,
+            runtime.http,
+            CinemetaClient(runtime.http, settings.cinemeta_url),
+            parser,
+            KeyValueCache(bus, SEARCH_BUCKET + config.cache_namespace, config.search_ttl_seconds, FoundReleases),
+        )
+        known = KeyValueCache(
+            bus, AVAILABILITY_BUCKET + config.cache_namespace, config.availability_ttl_seconds, Availability
+        )
+        availability = AvailabilityChecker(torbox, known)
+        self.streams = StreamService(keys, finder, availability, parser)
+        self.player = Player(bus, keys, torbox, parser, config.link_ttl_seconds)
+        try:
+            yield
+        finally:
+            parser.close()
 
 
-def build(settings: Settings) -> Starlette:
-    proxy = StreamProxy(settings)
+def build(settings: Settings, config: StreamConfig | None = None) -> Starlette:
+    proxy = StreamProxy(settings, config)
     # Stremio's web and desktop apps fetch add-ons cross-origin
     cors = Middleware(
         CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"], allow_headers=["*"]
     )
-    return create_app(SERVICE, settings, routes=routes(proxy), migrations=MIGRATIONS, middleware=[cors])
+    app = create_app(SERVICE, settings, routes=routes(proxy), migrations=MIGRATIONS, setup=proxy.run, middleware=[cors])
+    app.state.proxy = proxy
+    return app

@@ -2,35 +2,50 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from libs.schemas.stremio import AddonConfig, Streams
 from libs.web import ApiError, json_response
 
 from .addon_config import ConfigError, decode_config
+from .client import base_url, client_of
 from .configure import configure_page
 from .manifest import manifest
+from .media_id import parse_media_id
+from .play import PlayRefused, PlayRequest
+from .render import message_entry
 
 if TYPE_CHECKING:
     from .app import StreamProxy
 
 # Stremio caches what it is told to: manifests for a day, as the anchors do.
 MANIFEST_CACHE = {"Cache-Control": "public, max-age=86400"}
+NO_STORE = {"Cache-Control": "no-store"}
+_HASH = re.compile(r"^[0-9a-f]{40}$")
+MAX_FILE_NAME = 512
+
+
+def config_or_400(raw: str) -> AddonConfig:
+    try:
+        return decode_config(raw)
+    except ConfigError as error:
+        raise ApiError(400, str(error), error="invalid_config") from None
 
 
 def routes(proxy: StreamProxy) -> list[Route]:
+    settings = proxy.config
+
     async def plain_manifest(request: Request) -> Response:
         return json_response(manifest(None), headers=MANIFEST_CACHE)
 
     async def configured_manifest(request: Request) -> Response:
-        try:
-            config = decode_config(request.path_params["config"])
-        except ConfigError as error:
-            raise ApiError(400, str(error), error="invalid_config") from None
-        return json_response(manifest(config), headers=MANIFEST_CACHE)
+        return json_response(manifest(config_or_400(request.path_params["config"])), headers=MANIFEST_CACHE)
 
     async def configure(request: Request) -> Response:
         return HTMLResponse(configure_page())
@@ -42,9 +57,47 @@ def routes(proxy: StreamProxy) -> list[Route]:
             return HTMLResponse(configure_page())  # start again from a blank form
         return HTMLResponse(configure_page(config.stores[0].auth))
 
+    async def streams(request: Request) -> Response:
+        raw, kind = request.path_params["config"], request.path_params["kind"]
+        if kind not in ("movie", "series"):
+            raise ApiError(404, "this add-on serves streams for movie and series only", error="not_found")
+        base = base_url(request, settings.trusted_proxies, settings.public_url)
+        try:
+            config = decode_config(raw)
+        except ConfigError as error:  # Stremio shows entries, not error bodies: say it in one
+            body = Streams([message_entry(str(error), base, None)], cache_max_age=0)
+            return json_response(body, headers=NO_STORE)
+        media = parse_media_id(kind, request.path_params["video"])
+        if media is None:  # an id of another catalogue (kitsu:…): the protocol's answer is no streams
+            return json_response(Streams([], cache_max_age=3600))
+        listed = await proxy.streams.streams(config, raw, media, client_of(request, settings.trusted_proxies), base)
+        max_age = settings.response_max_age if listed.found else 60
+        body = Streams(listed.streams, cache_max_age=max_age, stale_revalidate=60, stale_error=max_age)
+        return json_response(body, headers={"Cache-Control": f"private, max-age={max_age}"})
+
+    async def play(request: Request) -> Response:
+        config = config_or_400(request.path_params["config"])
+        info_hash = request.path_params["hash"].lower()
+        video = request.path_params["video"]
+        kind = "series" if ":" in video else "movie"
+        media = parse_media_id(kind, video)
+        file_name = unquote(request.path_params["file"])
+        if not _HASH.match(info_hash) or media is None:
+            raise ApiError(404, "no such stream: the link is not one this add-on made", error="unknown_stream")
+        if len(file_name) > MAX_FILE_NAME or "/" in file_name:
+            raise ApiError(400, "the file name in the link is not valid", error="invalid_file")
+        wanted = PlayRequest(info_hash, media, None if file_name == "auto" else file_name)
+        try:
+            link = await proxy.player.link(config, wanted, client_of(request, settings.trusted_proxies))
+        except PlayRefused as refusal:
+            raise ApiError(refusal.status, refusal.message, headers=NO_STORE) from None
+        return RedirectResponse(link, 302, headers=NO_STORE)
+
     return [
         Route("/stremio/torz/configure", configure, methods=["GET"]),
         Route("/stremio/torz/{config}/configure", reconfigure, methods=["GET"]),
         Route("/stremio/torz/manifest.json", plain_manifest, methods=["GET"]),
         Route("/stremio/torz/{config}/manifest.json", configured_manifest, methods=["GET"]),
+        Route("/stremio/torz/{config}/stream/{kind:str}/{video}.json", streams, methods=["GET"]),
+        Route("/stremio/torz/{config}/play/{hash}/{video}/{file}", play, methods=["GET", "HEAD"]),
     ]

@@ -1,0 +1,76 @@
+"""The releases of one film or episode: searched once, shared by every user for a while (NATS KV), and
+searched once at a time however many players ask together."""
+
+from __future__ import annotations
+
+import httpx
+
+from libs.bus import KeyValueCache, kv_key
+from libs.cinemeta import CinemetaClient
+from libs.flight import SingleFlight
+from libs.schemas.stremio import FoundRelease, FoundReleases
+from libs.telemetry import get_logger
+
+from .hashes import hash_releases
+from .media_id import MediaId
+from .parsing import TitleParser, matches
+from .search import Searcher
+
+log = get_logger(__name__)
+
+
+class NotConfigured(Exception):
+    """Searching is not possible as configured; `str()` says what to set."""
+
+
+def media_key(media: MediaId) -> str:
+    return kv_key(media.imdb_id, media.season, media.episode) if media.is_episode else kv_key(media.imdb_id)
+
+
+class ReleaseFinder:
+    def __init__(
+        self,
+        searcher: Searcher | None,
+        http: httpx.AsyncClient,
+        cinemeta: CinemetaClient,
+        parser: TitleParser,
+        cache: KeyValueCache[FoundReleases],
+    ) -> None:
+        self.searcher = searcher
+        self.http = http
+        self.cinemeta = cinemeta
+        self.parser = parser
+        self.cache = cache
+        self._flight: SingleFlight[list[FoundRelease]] = SingleFlight()
+
+    async def releases(self, media: MediaId) -> list[FoundRelease]:
+        """What is known of this film or episode; `NotConfigured` when there is no Prowlarr to ask."""
+        if self.searcher is None:
+            raise NotConfigured("Prowlarr is not configured: set PROWLARR_URL and PROWLARR_API_KEY")
+        key = media_key(media)
+        known = await self.cache.get(key)
+        if known is not None:
+            return known.releases
+        return await self._flight.run(key, lambda: self._search(media, key))
+
+    async def _search(self, media: MediaId, key: str) -> list[FoundRelease]:
+        title = await self.cinemeta.title("series" if media.is_episode else "movie", media.imdb_id)
+        assert self.searcher is not None
+        releases = await self.searcher.search(media, title.name if title else None)
+        hashed = await hash_releases(self.http, [r for r in releases if r.protocol == "torrent"])
+        parsed = await self.parser.parse([h.release.title for h in hashed])
+        found = [
+            FoundRelease(
+                hash=item.info_hash,
+                title=item.release.title,
+                size=item.release.size,
+                seeders=item.release.seeders or 0,
+                indexer=item.release.indexer,
+            )
+            for item, names in zip(hashed, parsed, strict=True)
+            if matches(names, media, title.name if title else None, title.year if title else None)
+        ]
+        log.info("searched", media=key, results=len(releases), kept=len(found))
+        if releases:  # nothing found may be an outage: ask again next time rather than remember it
+            await self.cache.put(key, FoundReleases(found))
+        return found

@@ -1,0 +1,175 @@
+"""Playing a chosen stream: the torrent in the key's TorBox account (reused, else added), the file asked for,
+one `requestdl` per (key, torrent, file) whose CDN link is remembered, and a redirect to it.
+
+Everything that can go wrong ends as a `PlayRefused` with a status and a sentence for the player; the key
+is only ever in our own call to TorBox, never in a URL given to the client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from libs.bus import Bus, BusError, BusUnavailable, publish
+from libs.flight import SingleFlight
+from libs.schemas import POOL_STREAM_START, POOL_USAGE, StreamStart, UsageEvent
+from libs.schemas.torbox import AccountTorrent
+from libs.telemetry import get_logger
+from libs.torbox import TorBoxClient, TorBoxError
+
+from .client import Client
+from .files import TorrentFile, pick_file, strip_root
+from .keys import KeyRefused, KeySource, UserKey
+from .media_id import MediaId
+from .parsing import TitleParser
+
+log = get_logger(__name__)
+_LIMIT_CODES = {"ACTIVE_LIMIT", "MONTHLY_LIMIT", "COOLDOWN_LIMIT", "DOWNLOAD_TOO_LARGE", "TOO_MUCH_DATA"}
+
+
+class PlayRefused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PlayRequest:
+    info_hash: str
+    media: MediaId
+    file_name: str | None  # what the stream list chose; None: choose now
+
+
+def refusal_for(error: TorBoxError) -> PlayRefused:
+    if error.code in _LIMIT_CODES:
+        return PlayRefused(429, f"TorBox refused to add it: {error.detail or error.code}")
+    if error.kind == "rate_limited":
+        return PlayRefused(429, "TorBox is rate-limiting this key right now; try again in a minute")
+    if error.kind in ("unauthorized", "forbidden"):
+        return PlayRefused(403, "TorBox refused the key; check the add-on's configuration")
+    if error.kind == "client_error":
+        return PlayRefused(404, f"TorBox could not use this torrent: {error.detail or error.code}")
+    return PlayRefused(502, "TorBox is not answering properly right now; try again in a minute")
+
+
+class Player:
+    def __init__(
+        self, bus: Bus, keys: KeySource, torbox: TorBoxClient, parser: TitleParser, link_ttl: float = 2700.0
+    ) -> None:
+        self.bus = bus
+        self.keys = keys
+        self.torbox = torbox
+        self.parser = parser
+        self.link_ttl = link_ttl
+        self._torrents: dict[tuple[str, str], int] = {}  # (key fingerprint, hash) → TorBox torrent id
+        self._links: dict[tuple[str, str, str | None, MediaId], tuple[float, str]] = {}
+        self._flight: SingleFlight[str] = SingleFlight()
+
+    async def link(self, config, request: PlayRequest, client: Client) -> str:
+        """The CDN URL to redirect to. A HEAD and a GET (or several players) arriving together share one
+        resolution; a link already resolved for this key is reused until it nears its end."""
+        try:
+            key = await self.keys.key_for(config, client, "play", request.info_hash)
+        except KeyRefused as refusal:
+            raise PlayRefused(403, str(refusal)) from None
+        slot = (fingerprint_key(key.key), request.info_hash, request.file_name, request.media)
+        remembered = self._links.get(slot)
+        if remembered is not None and remembered[0] > time.monotonic():
+            return remembered[1]
+        return await self._flight.run(slot, lambda: self._resolve(slot, key, request, client))
+
+    async def _resolve(self, slot, key: UserKey, request: PlayRequest, client: Client) -> str:
+        if key.from_pool:
+            await self._start_session(key, request)
+        try:
+            torrent = await self._torrent(key, request)
+            if not torrent.ready:
+                progress = f" ({torrent.progress:.0%})" if torrent.progress else ""
+                raise PlayRefused(409, f"not cached yet: TorBox is downloading it{progress}; try again later")
+            file_id = await self._file_id(torrent, request)
+            url = await self.torbox.request_download(key.key, torrent.id, file_id, user_ip=client.ip or None)
+        except TorBoxError as error:
+            await self.keys.report_failure(key, error)
+            raise refusal_for(error) from None
+        self._links[slot] = (time.monotonic() + self.link_ttl, url)
+        if len(self._links) > 50_000:
+            self._forget_expired()
+        await self._usage(key, request, cached=True)
+        return url
+
+    async def _torrent(self, key: UserKey, request: PlayRequest) -> AccountTorrent:
+        """The torrent in this key's account: the one added before, else added now (TorBox answers an add
+        of a torrent already in the account with its id, and adds a cached one at once)."""
+        remembered = (fingerprint_key(key.key), request.info_hash)
+        torrent_id = self._torrents.get(remembered)
+        if torrent_id is not None:
+            try:
+                return await self.torbox.torrent(key.key, torrent_id)
+            except TorBoxError as error:
+                if error.code != "ITEM_NOT_FOUND":
+                    raise
+                del self._torrents[remembered]  # removed from the account since: add it again
+        magnet = f"magnet:?xt=urn:btih:{request.info_hash}"
+        added = await self.torbox.create_torrent(key.key, magnet)
+        if added.get("torrent_id") is None:
+            raise PlayRefused(409, "not cached yet: TorBox queued it behind your other downloads; try again later")
+        self._torrents[remembered] = int(added["torrent_id"])
+        return await self.torbox.torrent(key.key, int(added["torrent_id"]))
+
+    async def _file_id(self, torrent: AccountTorrent, request: PlayRequest) -> int:
+        files = [TorrentFile(f.id, strip_root(f.name), f.size) for f in torrent.files]
+        if request.file_name:
+            named = [f for f in files if f.name == request.file_name]
+            if len(named) == 1:
+                return named[0].index
+        parsed = await self.parser.parse([f.name for f in files])
+        pack = (await self.parser.parse([torrent.name or request.info_hash]))[0]
+        chosen = pick_file(files, parsed, request.media, pack.seasons)
+        if chosen is None:
+            raise PlayRefused(404, "this torrent holds no file for that film or episode")
+        return chosen.index
+
+    async def _start_session(self, key: UserKey, request: PlayRequest) -> None:
+        start = StreamStart(
+            user_id=key.user_id or "",
+            pool_key_id=key.pool_key_id or "",
+            device_id=key.device_id,
+            hash=request.info_hash,
+        )
+        try:
+            reply = await self.bus.request(POOL_STREAM_START, start, timeout=self.keys.timeout)
+        except (BusUnavailable, BusError) as error:
+            log.warning("stream session not opened", error=type(error).__name__)
+            return  # the cap is the pool's to enforce; its absence does not stop a film
+        if not reply.allowed:
+            raise PlayRefused(429, reply.message or "too many streams on this key right now")
+
+    async def _usage(self, key: UserKey, request: PlayRequest, cached: bool) -> None:
+        if not key.from_pool:
+            return
+        event = UsageEvent(
+            user_id=key.user_id or "",
+            pool_key_id=key.pool_key_id or "",
+            device_id=key.device_id,
+            action="play",
+            hash=request.info_hash,
+            cached=cached,
+            imdb_id=request.media.imdb_id,
+            stream_type="series" if request.media.is_episode else "movie",
+        )
+        try:
+            await publish(self.bus, POOL_USAGE, event)
+        except Exception as error:  # JetStream down: the film still plays
+            log.warning("pool.usage not published", error=type(error).__name__)
+
+    def _forget_expired(self) -> None:
+        now = time.monotonic()
+        for slot in [s for s, (until, _) in self._links.items() if until <= now]:
+            del self._links[slot]
+
+
+def fingerprint_key(key: str) -> str:
+    """What identifies a key in memory maps without keeping the key itself there."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
