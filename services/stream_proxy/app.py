@@ -62,7 +62,7 @@ class StreamProxy:
         )
         availability = AvailabilityChecker(torbox, known)
         self.streams = StreamService(keys, finder, availability, parser)
-        self.player = Player(bus, keys, torbox, parser, config.link_ttl_seconds)
+        self.player = Player(bus, keys, torbox, parser, finder, config.link_ttl_seconds)
         try:
             yield
         finally:

@@ -20,6 +20,7 @@ from libs.torbox import TorBoxClient, TorBoxError
 
 from .client import Client
 from .files import TorrentFile, pick_file, strip_root
+from .finder import NotConfigured, ReleaseFinder
 from .keys import KeyRefused, KeySource, UserKey
 from .media_id import MediaId
 from .parsing import TitleParser
@@ -56,9 +57,16 @@ def refusal_for(error: TorBoxError) -> PlayRefused:
 
 class Player:
     def __init__(
-        self, bus: Bus, keys: KeySource, torbox: TorBoxClient, parser: TitleParser, link_ttl: float = 2700.0
+        self,
+        bus: Bus,
+        keys: KeySource,
+        torbox: TorBoxClient,
+        parser: TitleParser,
+        finder: ReleaseFinder,
+        link_ttl: float = 2700.0,
     ) -> None:
         self.bus = bus
+        self.finder = finder
         self.keys = keys
         self.torbox = torbox
         self.parser = parser
@@ -78,7 +86,18 @@ class Player:
         remembered = self._links.get(slot)
         if remembered is not None and remembered[0] > time.monotonic():
             return remembered[1]
+        await self._check_listed(request)
         return await self._flight.run(slot, lambda: self._resolve(slot, key, request, client))
+
+    async def _check_listed(self, request: PlayRequest) -> None:
+        """Only what a stream list offered is added to TorBox: a made-up link must not spend a key's budget of
+        60 adds an hour (the search results are remembered, so this is rarely a new search)."""
+        try:
+            found = await self.finder.releases(request.media)
+        except NotConfigured as missing:
+            raise PlayRefused(404, str(missing)) from None
+        if all(release.hash != request.info_hash for release in found):
+            raise PlayRefused(404, "no such stream: search again in Stremio")
 
     async def _resolve(self, slot, key: UserKey, request: PlayRequest, client: Client) -> str:
         if key.from_pool:

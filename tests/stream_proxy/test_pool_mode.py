@@ -1,0 +1,96 @@
+"""Pool mode against the real pool-allocator: the key comes from the pool for this device, refusals are
+entries that say why, and a play opens a stream session and is recorded as usage."""
+
+import httpx
+import pytest
+
+from libs.db import create_pool
+from services.pool_allocator.app import build as build_pool
+from services.pool_allocator.config import PoolConfig
+from services.stream_proxy.client import Client, client_ip
+from services.stream_proxy.config import parse_networks
+from tests.conftest import make_settings
+from tests.fakes.catalogue import MATRIX, THRONES
+from tests.support.asgi import eventually, serving
+from tests.support.pool import PoolHarness
+
+from .conftest import TOKEN
+
+POOL_KEY = "tb_pool_key_000000000001"
+
+
+@pytest.fixture
+async def pool(tmp_path, fresh_dsn, nats_url, addon):
+    addon.torbox.add_account(POOL_KEY)
+    settings = make_settings(
+        tmp_path / "pool", DATABASE_URL=fresh_dsn, NATS_URL=nats_url, TORBOX_API_URL=addon.torbox.base_url
+    )
+    config = PoolConfig(bcrypt_rounds=4, activity_flush_seconds=0.2, health_interval_seconds=3600)
+    async with serving(build_pool(settings, config)) as base:
+        db = await create_pool(fresh_dsn, min_size=1, max_size=2)
+        admin = httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {settings.admin_token}"})
+        try:
+            harness = PoolHarness(None, admin, addon.bus, db, settings, base)
+            await harness.add_key(POOL_KEY, maxConcurrentStreams=1)
+            yield harness
+        finally:
+            await admin.aclose()
+            await db.close()
+
+
+async def test_a_pool_user_gets_streams_and_plays_with_the_pools_key(addon, pool):
+    user = await pool.add_user()
+    config = addon.config(token=None, auth=user)
+    streams = await addon.streams("series", f"{THRONES}:1:2", config=config, **{"User-Agent": "Stremio/1"})
+    assert streams[0]["name"].startswith("[TB ⚡]")
+    response = await addon.client.get(streams[0]["url"], headers={"User-Agent": "Stremio/1"})
+    assert response.status_code == 302
+    assert POOL_KEY not in response.headers["location"] and POOL_KEY not in str(streams)
+    assert {c[2] for c in addon.torbox.calls if c[1].endswith(("createtorrent", "requestdl"))} == {POOL_KEY}
+    session = await pool.db.fetchrow("SELECT * FROM torbox_concurrency_log WHERE user_id = $1", user)
+    assert session["stream_ended_at"] is None and session["device_id"] == Client("127.0.0.1", "Stremio/1").device_id
+    usage = await eventually(lambda: pool.db.fetchrow("SELECT * FROM torbox_usage_logs WHERE user_id = $1", user))
+    assert (usage["action"], usage["imdb_id"], usage["stream_type"], usage["was_cached"]) == (
+        "play",
+        THRONES,
+        "series",
+        True,
+    )
+
+
+async def test_refusals_are_entries_that_say_why(addon, pool):
+    unknown = await addon.streams("movie", MATRIX, config=addon.config(token=None, auth="0" * 32))
+    assert len(unknown) == 1 and "externalUrl" in unknown[0]
+    assert "user" in unknown[0]["description"].lower()
+    user = await pool.add_user()
+    config = addon.config(token=None, auth=user)
+    for device in range(3):
+        assert (await addon.streams("movie", MATRIX, config=config, **{"User-Agent": f"TV {device}"}))[0].get("url")
+    fourth = await addon.streams("movie", MATRIX, config=config, **{"User-Agent": "TV 4"})
+    assert "device" in fourth[0]["description"].lower() and "url" not in fourth[0]
+
+
+async def test_the_stream_cap_refuses_a_second_play_on_a_one_stream_key(addon, pool):
+    user = await pool.add_user()
+    config = addon.config(token=None, auth=user)
+    urls = [s["url"] for s in await addon.streams("movie", MATRIX, config=config)]
+    assert (await addon.client.get(urls[0])).status_code == 302
+    second = await addon.client.get(urls[1])
+    assert second.status_code == 429 and "streams of this key are in use" in second.json()["message"]
+
+
+async def test_with_both_a_refusing_pool_falls_back_to_the_token(addon, pool):
+    config = addon.config(token=TOKEN, auth="0" * 32)  # no such pool user
+    streams = await addon.streams("movie", MATRIX, config=config)
+    assert streams[0]["name"].startswith("[TB ⚡]")
+    assert (await addon.client.get(streams[0]["url"])).status_code == 302
+
+
+def test_the_client_address_comes_from_forwarded_for_only_behind_a_trusted_proxy():
+    trusted = parse_networks("127.0.0.0/8,10.0.0.0/8")
+    assert client_ip("127.0.0.1", "203.0.113.9", trusted) == "203.0.113.9"
+    assert client_ip("127.0.0.1", "198.51.100.1, 203.0.113.9, 10.0.0.2", trusted) == "203.0.113.9"
+    assert client_ip("203.0.113.7", "198.51.100.1", trusted) == "203.0.113.7"  # spoofed: ignored
+    assert client_ip("127.0.0.1", None, trusted) == "127.0.0.1"
+    assert Client("1.2.3.4", "ua").device_id != Client("1.2.3.5", "ua").device_id
+    assert "1.2.3.4" not in Client("1.2.3.4", "ua").device_id
