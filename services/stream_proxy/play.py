@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from libs.bus import Bus, BusError, BusUnavailable, publish
 from libs.flight import SingleFlight
-from libs.schemas import POOL_STREAM_START, POOL_USAGE, StreamStart, UsageEvent
+from libs.schemas import POOL_STREAM_END, POOL_STREAM_START, POOL_USAGE, StreamEnd, StreamStart, UsageEvent
 from libs.schemas.torbox import AccountTorrent
 from libs.telemetry import get_logger
 from libs.torbox import TorBoxClient, TorBoxError
@@ -74,6 +74,7 @@ class Player:
         self._torrents: dict[tuple[str, str], int] = {}  # (key fingerprint, hash) → TorBox torrent id
         self._links: dict[tuple[str, str, str | None, MediaId], tuple[float, str]] = {}
         self._flight: SingleFlight[str] = SingleFlight()
+        self._sessions: dict[str, str] = {}  # device id → its open stream session
 
     async def link(self, config, request: PlayRequest, client: Client) -> str:
         """The CDN URL to redirect to. A HEAD and a GET (or several players) arriving together share one
@@ -100,8 +101,7 @@ class Player:
             raise PlayRefused(404, "no such stream: search again in Stremio")
 
     async def _resolve(self, slot, key: UserKey, request: PlayRequest, client: Client) -> str:
-        if key.from_pool:
-            await self._start_session(key, request)
+        session = await self._open_session(key, request) if key.from_pool else None
         try:
             torrent = await self._torrent(key, request)
             if not torrent.ready:
@@ -110,8 +110,12 @@ class Player:
             file_id = await self._file_id(torrent, request)
             url = await self.torbox.request_download(key.key, torrent.id, file_id, user_ip=client.ip or None)
         except TorBoxError as error:
+            await self._close_session(key.device_id, session)
             await self.keys.report_failure(key, error)
             raise refusal_for(error) from None
+        except PlayRefused:
+            await self._close_session(key.device_id, session)
+            raise
         self._links[slot] = (time.monotonic() + self.link_ttl, url)
         if len(self._links) > 50_000:
             self._forget_expired()
@@ -150,7 +154,10 @@ class Player:
             raise PlayRefused(404, "this torrent holds no file for that film or episode")
         return chosen.index
 
-    async def _start_session(self, key: UserKey, request: PlayRequest) -> None:
+    async def _open_session(self, key: UserKey, request: PlayRequest) -> str | None:
+        """A concurrency session for this play. A device plays one thing at a time, so its previous session
+        ends first (a redirect does not tell us when playing stops; the pool closes forgotten ones)."""
+        await self._close_session(key.device_id, self._sessions.get(key.device_id))
         start = StreamStart(
             user_id=key.user_id or "",
             pool_key_id=key.pool_key_id or "",
@@ -161,9 +168,22 @@ class Player:
             reply = await self.bus.request(POOL_STREAM_START, start, timeout=self.keys.timeout)
         except (BusUnavailable, BusError) as error:
             log.warning("stream session not opened", error=type(error).__name__)
-            return  # the cap is the pool's to enforce; its absence does not stop a film
+            return None  # the cap is the pool's to enforce; its absence does not stop a film
         if not reply.allowed:
             raise PlayRefused(429, reply.message or "too many streams on this key right now")
+        if reply.session_id:
+            self._sessions[key.device_id] = reply.session_id
+        return reply.session_id
+
+    async def _close_session(self, device_id: str, session_id: str | None) -> None:
+        if session_id is None:
+            return
+        if self._sessions.get(device_id) == session_id:
+            del self._sessions[device_id]
+        try:
+            await self.bus.request(POOL_STREAM_END, StreamEnd(session_id=session_id), timeout=self.keys.timeout)
+        except (BusUnavailable, BusError) as error:
+            log.warning("stream session not closed; the pool's sweep will", error=type(error).__name__)
 
     async def _usage(self, key: UserKey, request: PlayRequest, cached: bool) -> None:
         if not key.from_pool:

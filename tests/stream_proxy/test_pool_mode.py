@@ -70,13 +70,31 @@ async def test_refusals_are_entries_that_say_why(addon, pool):
     assert "device" in fourth[0]["description"].lower() and "url" not in fourth[0]
 
 
-async def test_the_stream_cap_refuses_a_second_play_on_a_one_stream_key(addon, pool):
+async def test_the_stream_cap_refuses_a_second_device_and_a_device_switching_streams_is_not_counted_twice(addon, pool):
     user = await pool.add_user()
     config = addon.config(token=None, auth=user)
     urls = [s["url"] for s in await addon.streams("movie", MATRIX, config=config)]
-    assert (await addon.client.get(urls[0])).status_code == 302
-    second = await addon.client.get(urls[1])
+    assert (await addon.client.get(urls[0], headers={"User-Agent": "TV"})).status_code == 302
+    second = await addon.client.get(urls[1], headers={"User-Agent": "Phone"})
     assert second.status_code == 429 and "streams of this key are in use" in second.json()["message"]
+    switched = await addon.client.get(urls[1], headers={"User-Agent": "TV"})  # the TV moves to another film
+    assert switched.status_code == 302
+    sessions = await pool.db.fetch(
+        "SELECT stream_ended_at FROM torbox_concurrency_log WHERE user_id = $1 ORDER BY stream_started_at",
+        user,
+    )
+    assert [s["stream_ended_at"] is None for s in sessions] == [False, True]
+
+
+async def test_a_refused_play_leaves_no_session_open(addon, pool):
+    user = await pool.add_user()
+    config = addon.config(token=None, auth=user)
+    uncached = (await addon.streams("series", f"{THRONES}:1:2", config=config))[2]["url"]
+    assert (await addon.client.get(uncached)).status_code == 409
+    open_sessions = await pool.db.fetchval(
+        "SELECT count(*) FROM torbox_concurrency_log WHERE user_id = $1 AND stream_ended_at IS NULL", user
+    )
+    assert open_sessions == 0
 
 
 async def test_with_both_a_refusing_pool_falls_back_to_the_token(addon, pool):
