@@ -16,7 +16,7 @@ Token = Annotated[str, Meta(min_length=8, max_length=256, pattern=r"^[A-Za-z0-9.
 Resolution = Literal["2160p", "1440p", "1080p", "720p", "576p", "480p", "360p", "unknown"]
 
 
-class StoreConfig(msgspec.Struct, forbid_unknown_fields=True):
+class StoreConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """One debrid store: `c` is the store code (`tb` = TorBox); `t` a token, `auth` a pool user's uuid."""
 
     c: Literal["tb"]
@@ -24,7 +24,7 @@ class StoreConfig(msgspec.Struct, forbid_unknown_fields=True):
     auth: Uuid | None = None
 
 
-class Filters(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+class Filters(msgspec.Struct, forbid_unknown_fields=True, rename="camel", omit_defaults=True):
     resolutions: list[Resolution] = []  # empty: every resolution
     max_size_gb: Annotated[float, Meta(gt=0, le=1000)] | None = None
     languages: list[Annotated[str, Meta(min_length=2, max_length=3)]] = []  # ISO 639-1 codes
@@ -52,7 +52,7 @@ class Availability(msgspec.Struct):
     torrents: dict[str, list[CachedFile] | None]
 
 
-class AddonConfig(msgspec.Struct, forbid_unknown_fields=True):
+class AddonConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """What the base64url JSON in the add-on's path says."""
 
     stores: Annotated[list[StoreConfig], Meta(min_length=1, max_length=1)]

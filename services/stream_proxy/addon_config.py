@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from functools import lru_cache
 
 import msgspec
 
@@ -27,6 +28,14 @@ def encode_config(config: AddonConfig) -> str:
 
 
 def decode_config(raw: str) -> AddonConfig:
+    """The configuration in an add-on URL (the same few come again and again: remembered once decoded)."""
+    if len(raw) > MAX_LENGTH:
+        raise ConfigError("the configuration in the add-on URL is empty or too long; configure the add-on again")
+    return _decode(raw)
+
+
+@lru_cache(maxsize=4096)
+def _decode(raw: str) -> AddonConfig:
     if not raw or len(raw) > MAX_LENGTH:
         raise ConfigError("the configuration in the add-on URL is empty or too long; configure the add-on again")
     padded = raw + "=" * (-len(raw) % 4)

@@ -61,7 +61,7 @@ class StreamProxy:
             bus, AVAILABILITY_BUCKET + config.cache_namespace, config.availability_ttl_seconds, Availability
         )
         availability = AvailabilityChecker(torbox, known)
-        self.streams = StreamService(keys, finder, availability, parser)
+        self.streams = StreamService(keys, finder, availability, parser, config.memo_seconds)
         self.player = Player(bus, keys, torbox, parser, finder, config.link_ttl_seconds)
         try:
             yield

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 
 from starlette.requests import Request
 
@@ -22,6 +23,7 @@ class Client:
         return hashlib.sha256(f"{self.ip}\n{self.user_agent}".encode()).hexdigest()
 
 
+@lru_cache(maxsize=4096)  # the same few proxies and clients ask again and again; parsing an address is not free
 def _trusted(address: str, trusted: tuple[IpNetwork, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address.strip())
@@ -56,7 +58,8 @@ def base_url(request: Request, trusted: tuple[IpNetwork, ...], public_url: str |
     if public_url:
         return public_url
     peer = request.client.host if request.client else ""
-    scheme, host = request.url.scheme, request.headers.get("host", request.url.netloc)
+    scheme = request.scope.get("scheme", "http")
+    host = request.headers.get("host") or request.url.netloc
     if _trusted(peer, trusted):
         forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
         scheme = forwarded if forwarded in ("http", "https") else scheme

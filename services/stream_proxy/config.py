@@ -37,6 +37,7 @@ class StreamConfig:
     search_budget_seconds: float = 8.0
     indexer_timeout_ms: int = 5000
     pool_timeout_seconds: float = 2.0
+    memo_seconds: float = 30.0  # a finished stream list is reused in memory this long
     response_max_age: int = 300  # Stremio may keep a stream list this long; an empty one 60 s
     cache_namespace: str = ""  # a suffix of the NATS KV buckets: tests keep theirs apart
 
@@ -50,4 +51,5 @@ class StreamConfig:
             link_ttl_seconds=env_float(env, "STREAM_LINK_TTL_SECONDS", cls.link_ttl_seconds),
             search_budget_seconds=env_float(env, "STREAM_SEARCH_BUDGET_SECONDS", cls.search_budget_seconds),
             indexer_timeout_ms=env_int(env, "STREAM_INDEXER_TIMEOUT_MS", cls.indexer_timeout_ms),
+            memo_seconds=env_float(env, "STREAM_MEMO_SECONDS", cls.memo_seconds),
         )

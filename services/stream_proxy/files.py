@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from .media_id import MediaId
 from .parsing import Parsed
@@ -45,17 +44,18 @@ class TorrentFile:
 
     @property
     def name(self) -> str:
-        return PurePosixPath(self.path).name
+        return self.path.rpartition("/")[2]
 
 
 def is_content_video(path: str) -> bool:
     """A video that is the work itself: not a sample, trailer or extra, not in such a folder."""
-    pure = PurePosixPath(path)
-    if pure.suffix.lower() not in VIDEO_EXTENSIONS:
+    *folders, name = path.split("/")
+    stem, dot, extension = name.rpartition(".")
+    if not dot or f".{extension.lower()}" not in VIDEO_EXTENSIONS:
         return False
-    if any(part.lower() in _NOT_CONTENT_DIRS for part in pure.parts[:-1]):
+    if any(folder.lower() in _NOT_CONTENT_DIRS for folder in folders):
         return False
-    return not _NOT_CONTENT_NAME.search(pure.stem)
+    return not _NOT_CONTENT_NAME.search(stem)
 
 
 def pick_file(

@@ -22,7 +22,7 @@ log = get_logger(__name__)
 @dataclass(frozen=True)
 class UserKey:
     key: str
-    device_id: str
+    device_id: str = ""  # pool mode only, like the two below: what the pool counts devices by
     user_id: str | None = None  # pool mode only: the account and key usage is reported against
     pool_key_id: str | None = None
 
@@ -42,10 +42,10 @@ class KeySource:
 
     async def key_for(self, config: AddonConfig, client: Client, action: str, torrent_hash: str | None = None):
         store = config.stores[0]
-        device = client.device_id
         if store.auth is None:
             assert store.t is not None  # decode_config ensures one of the two
-            return UserKey(key=store.t, device_id=device)
+            return UserKey(key=store.t)
+        device = client.device_id
         request = PoolKeyRequest(user_id=store.auth, device_id=device, action=action, hash=torrent_hash)
         try:
             reply = await self.bus.request(POOL_KEY_GET, request, timeout=self.timeout)

@@ -3,6 +3,7 @@ cache status, the right file in each cached torrent, then ranking and the user's
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from libs.schemas.stremio import AddonConfig, FoundRelease, Stream
@@ -13,7 +14,7 @@ from .availability import AvailabilityChecker, Known
 from .client import Client
 from .files import TorrentFile, pick_file, strip_root
 from .finder import NotConfigured, ReleaseFinder, media_key
-from .keys import KeyRefused, KeySource
+from .keys import KeyRefused, KeySource, UserKey
 from .media_id import MediaId
 from .parsing import TitleParser
 from .ranking import Candidate, rank
@@ -26,6 +27,7 @@ log = get_logger(__name__)
 class StreamList:
     streams: list[Stream]
     found: bool  # False when the list is only a message: Stremio should ask again soon
+    complete: bool = False  # everything was known: the list may be reused for a few seconds
 
 
 def torbox_trouble(error: TorBoxError) -> str:
@@ -40,18 +42,39 @@ def torbox_trouble(error: TorBoxError) -> str:
 
 class StreamService:
     def __init__(
-        self, keys: KeySource, finder: ReleaseFinder, availability: AvailabilityChecker, parser: TitleParser
+        self,
+        keys: KeySource,
+        finder: ReleaseFinder,
+        availability: AvailabilityChecker,
+        parser: TitleParser,
+        memo_seconds: float = 30.0,
     ) -> None:
         self.keys = keys
         self.finder = finder
         self.availability = availability
         self.parser = parser
+        self.memo_seconds = memo_seconds
+        # finished lists for a few seconds: a warm answer is a dictionary lookup, not two KV reads and a ranking
+        self._memo: dict[tuple[str, MediaId, str], tuple[float, StreamList]] = {}
 
     async def streams(self, config: AddonConfig, raw: str, media: MediaId, client: Client, base: str) -> StreamList:
         try:
-            key = await self.keys.key_for(config, client, "search")
+            key = await self.keys.key_for(config, client, "search")  # every time: the pool decides per device
         except KeyRefused as refusal:
             return StreamList([message_entry(str(refusal), base, raw)], found=False)
+        slot = (raw, media, base)
+        remembered = self._memo.get(slot)
+        now = time.monotonic()
+        if remembered is not None and remembered[0] > now:
+            return remembered[1]
+        listed = await self._list(key, config, raw, media, base)
+        if listed.complete:
+            if len(self._memo) >= 10_000:
+                self._memo = {k: v for k, v in self._memo.items() if v[0] > now}
+            self._memo[slot] = (now + self.memo_seconds, listed)
+        return listed
+
+    async def _list(self, key: UserKey, config: AddonConfig, raw: str, media: MediaId, base: str) -> StreamList:
         try:
             found = await self.finder.releases(media)
         except NotConfigured as missing:
@@ -69,12 +92,13 @@ class StreamService:
         candidates = await self.candidates(found, known, media)
         ranked = rank(candidates, config.filters)
         streams = [stream_entry(c, media, base, raw) for c in ranked]
-        if len(known) < len(found):
+        complete = len(known) == len(found)
+        if not complete:
             trouble = "TorBox did not say which of these are cached; try again in a minute"
             streams.insert(0, message_entry(trouble, base, raw))
         if not streams:
             streams = [message_entry("nothing left after your filters; loosen them on the configure page", base, raw)]
-        return StreamList(streams, found=bool(ranked))
+        return StreamList(streams, found=bool(ranked), complete=complete)
 
     async def candidates(self, found: list[FoundRelease], known: Known, media: MediaId) -> list[Candidate]:
         """A cached torrent becomes a candidate only if it holds the asked film or episode (its file chosen

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import msgspec
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,11 +24,14 @@ class FakeCinemeta:
         }
         self.calls = 0
         self.down = False
+        self.latency = 0.0
         self.base_url = "http://cinemeta.invalid"
         self.app = Starlette(routes=[Route("/meta/{kind}/{id}.json", self.meta)])
 
     async def meta(self, request: Request) -> Response:
         self.calls += 1
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if self.down:
             return Response(b"upstream error", 502)
         meta = self.titles.get((request.path_params["kind"], request.path_params["id"]))
