@@ -12,6 +12,9 @@ import msgspec
 
 from libs.schemas.torbox import AccountTorrent, CachedTorrent
 
+# `createtorrent` per key: 60 an hour and 10 a minute at the edge (reference: stremio_anchors §4.5)
+TORBOX_ADD_LIMITS = ((60, 3600.0), (10, 60.0))
+
 ErrorKind = Literal["unauthorized", "forbidden", "rate_limited", "server_error", "network", "client_error"]
 
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from libs.bus import Bus, BusError, BusUnavailable, publish
 from libs.flight import SingleFlight
+from libs.ratelimit import WindowLimiter
 from libs.schemas import POOL_STREAM_END, POOL_STREAM_START, POOL_USAGE, StreamEnd, StreamStart, UsageEvent
 from libs.schemas.torbox import AccountTorrent
 from libs.telemetry import get_logger
-from libs.torbox import TorBoxClient, TorBoxError
+from libs.torbox import TORBOX_ADD_LIMITS, TorBoxClient, TorBoxError
 
 from .client import Client
 from .files import TorrentFile, pick_file, strip_root
@@ -75,6 +76,7 @@ class Player:
         self._links: dict[tuple[str, str, str | None, MediaId], tuple[float, str]] = {}
         self._flight: SingleFlight[str] = SingleFlight()
         self._sessions: dict[str, str] = {}  # device id → its open stream session
+        self._adds = WindowLimiter(*TORBOX_ADD_LIMITS)  # per key: asking past TorBox's limit only earns a 429
 
     async def link(self, config, request: PlayRequest, client: Client) -> str:
         """The CDN URL to redirect to. A HEAD and a GET (or several players) arriving together share one
@@ -134,6 +136,13 @@ class Player:
                 if error.code != "ITEM_NOT_FOUND":
                     raise
                 del self._torrents[remembered]  # removed from the account since: add it again
+        wait = self._adds.acquire(remembered[0])
+        if wait is not None:
+            raise PlayRefused(
+                429,
+                f"this TorBox key has used its adds for now (TorBox allows 60 an hour); try again in "
+                f"{max(1, round(wait / 60))} min",
+            )
         magnet = f"magnet:?xt=urn:btih:{request.info_hash}"
         added = await self.torbox.create_torrent(key.key, magnet)
         if added.get("torrent_id") is None:

@@ -32,6 +32,7 @@ class Addon:
     torbox: FakeTorBox
     cinemeta: FakeCinemeta
     bus: Bus
+    proxy: object  # the running StreamProxy (app.state.proxy)
 
     def config(self, token: str | None = TOKEN, auth: str | None = None, **filters) -> str:
         return encode_config(AddonConfig(stores=[StoreConfig(c="tb", t=token, auth=auth)], filters=Filters(**filters)))
@@ -72,6 +73,7 @@ async def addon(tmp_path, fresh_dsn, nats_url, fakes, stream_config):
     )
     bus = await Bus.connect(nats_url, "tests")
     await ensure_streams(bus)
-    async with serving(build(settings, stream_config)) as base, httpx.AsyncClient(base_url=base, timeout=30) as client:
-        yield Addon(client, base, prowlarr, torbox, cinemeta, bus)
+    app = build(settings, stream_config)
+    async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as client:
+        yield Addon(client, base, prowlarr, torbox, cinemeta, bus, app.state.proxy)
     await bus.close()

@@ -5,6 +5,7 @@ import asyncio
 
 import httpx
 
+from libs.ratelimit import WindowLimiter
 from tests.fakes.catalogue import ENTRIES, MATRIX, THRONES, info_hash_of
 from tests.fakes.torbox import file_bytes
 
@@ -91,3 +92,12 @@ async def test_links_not_made_by_the_add_on_are_refused(addon):
         assert response.status_code == status, (path, response.text)
         assert response.json()["message"]
     assert calls(addon, "createtorrent") == 0  # nothing made up spends the key's 60 adds an hour
+
+
+async def test_adds_stay_within_the_keys_budget(addon):
+    addon.proxy.player._adds = WindowLimiter((1, 3600))  # as if this key had used its 60 adds of the hour
+    first, second = (await addon.streams("movie", MATRIX))[:2]
+    assert (await addon.client.get(first["url"])).status_code == 302
+    refused = await addon.client.get(second["url"])
+    assert refused.status_code == 429 and "used its adds" in refused.json()["message"]
+    assert calls(addon, "createtorrent") == 1  # the refused one never reached TorBox

@@ -112,3 +112,22 @@ def test_the_client_address_comes_from_forwarded_for_only_behind_a_trusted_proxy
     assert client_ip("127.0.0.1", None, trusted) == "127.0.0.1"
     assert Client("1.2.3.4", "ua").device_id != Client("1.2.3.5", "ua").device_id
     assert "1.2.3.4" not in Client("1.2.3.4", "ua").device_id
+
+
+async def test_a_device_past_the_limit_cannot_play_and_a_key_torbox_refuses_is_reported(addon, pool):
+    user = await pool.add_user()
+    config = addon.config(token=None, auth=user)
+    url = (await addon.streams("movie", MATRIX, config=config, **{"User-Agent": "TV 0"}))[0]["url"]
+    for device in range(1, 3):
+        await addon.streams("movie", MATRIX, config=config, **{"User-Agent": f"TV {device}"})
+    refused = await addon.client.get(url, headers={"User-Agent": "TV 3"})
+    assert refused.status_code == 403 and "device" in refused.json()["message"].lower()
+
+    addon.torbox.failing[POOL_KEY] = 401  # TorBox no longer takes the pool's key
+    failed = await addon.client.get(url, headers={"User-Agent": "TV 0"})
+    assert failed.status_code == 403 and POOL_KEY not in failed.text
+
+    async def key_failing():
+        return await pool.db.fetchval("SELECT status FROM torbox_pool") == "failing"
+
+    await eventually(key_failing)  # pool.key.failure reached the pool: a 401 fails the key at once
