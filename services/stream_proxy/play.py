@@ -144,11 +144,23 @@ class Player:
                 f"{max(1, round(wait / 60))} min",
             )
         magnet = f"magnet:?xt=urn:btih:{request.info_hash}"
-        added = await self.torbox.create_torrent(key.key, magnet)
+        try:
+            added = await self.torbox.create_torrent(key.key, magnet)
+        except TorBoxError as error:
+            if error.code != "DUPLICATE_ITEM":
+                raise
+            added = {"torrent_id": await self._find(key, request.info_hash)}  # in the account already
         if added.get("torrent_id") is None:
             raise PlayRefused(409, "not cached yet: TorBox queued it behind your other downloads; try again later")
         self._torrents[remembered] = int(added["torrent_id"])
         return await self.torbox.torrent(key.key, int(added["torrent_id"]))
+
+    async def _find(self, key: UserKey, info_hash: str) -> int | None:
+        """The account's torrent with this hash (one listing: only when TorBox says it is a duplicate)."""
+        for torrent in await self.torbox.torrents(key.key):
+            if torrent.hash.lower() == info_hash:
+                return torrent.id
+        return None
 
     async def _file_id(self, torrent: AccountTorrent, request: PlayRequest) -> int:
         files = [TorrentFile(f.id, strip_root(f.name), f.size) for f in torrent.files]

@@ -116,6 +116,7 @@ class FakeTorBox:
         self.down = False
         self.garbage = False
         self.latency = 0.0
+        self.duplicates_refused = False  # answer an add of a torrent already there with DUPLICATE_ITEM
         self._windows: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._next_id = 1000
         self._links: dict[str, tuple[str, str]] = {}  # CDN link id → (hash, file name)
@@ -268,6 +269,8 @@ class FakeTorBox:
             return error(400, "DOWNLOAD_NOT_CACHED", "This download is not cached.")
         for existing in account.torrents.values():
             if existing.torrent.hash == torrent.hash:
+                if self.duplicates_refused:
+                    return error(400, "DUPLICATE_ITEM", "This torrent is already in your account.")
                 return json_response(
                     {"torrent_id": existing.id, "hash": torrent.hash, "auth_id": account.email},
                     detail="Found Cached Torrent. Using Cached Torrent.",

@@ -101,3 +101,14 @@ async def test_adds_stay_within_the_keys_budget(addon):
     refused = await addon.client.get(second["url"])
     assert refused.status_code == 429 and "used its adds" in refused.json()["message"]
     assert calls(addon, "createtorrent") == 1  # the refused one never reached TorBox
+
+
+async def test_a_torrent_already_in_the_account_is_found_again_after_a_restart(addon):
+    url = await play_url(addon, "movie", MATRIX)
+    assert (await addon.client.get(url)).status_code == 302
+    addon.proxy.player._torrents.clear()  # what a restart forgets
+    addon.proxy.player._links.clear()
+    addon.torbox.duplicates_refused = True  # TorBox refuses the second add of the same torrent
+    again = await addon.client.get(url)
+    assert again.status_code == 302
+    assert len(addon.torbox.accounts[TOKEN].torrents) == 1
