@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import msgspec
 
+from libs.crypto import SecretBox, SecretError
 from libs.schemas.stremio import AddonConfig
 
 _decoder = msgspec.json.Decoder(AddonConfig)
@@ -57,3 +58,37 @@ def _decode(raw: str) -> AddonConfig:
     if store.t is None and store.auth is None:
         raise ConfigError("the TorBox store needs a token (t) or a Chillproxy account (auth)")
     return config
+
+
+class ConfigSealer:
+    """The configuration as it appears in the URLs we hand out (play links, configure links): a config that
+    carries a TorBox token is sealed with SECRET_KEY, so players, their logs and their history never hold
+    the token, even in base64. A pool-only config holds no secret and stays readable."""
+
+    PREFIX = "s."
+
+    def __init__(self, box: SecretBox) -> None:
+        self.box = box
+        self._sealed: dict[str, str] = {}
+
+    def reference(self, raw: str, config: AddonConfig) -> str:
+        if config.stores[0].t is None:
+            return raw
+        sealed = self._sealed.get(raw)
+        if sealed is None:
+            if len(self._sealed) > 10_000:
+                self._sealed.clear()
+            sealed = self._sealed[raw] = self.PREFIX + self.box.encrypt(raw).rstrip("=")
+        return sealed
+
+    def open(self, segment: str) -> str:
+        """The raw configuration behind a URL segment (sealed or not); `ConfigError` when it cannot be."""
+        if not segment.startswith(self.PREFIX):
+            return segment
+        token = segment[len(self.PREFIX) :]
+        try:
+            return self.box.decrypt(token + "=" * (-len(token) % 4))
+        except (SecretError, ValueError):
+            raise ConfigError(
+                "this link was made by another Chillproxy (or before its key changed); search again"
+            ) from None

@@ -13,12 +13,14 @@ from starlette.middleware.cors import CORSMiddleware
 from libs.bus import KeyValueCache
 from libs.cinemeta import CinemetaClient
 from libs.config import Settings
+from libs.crypto import SecretBox
 from libs.prowlarr import ProwlarrClient
 from libs.runtime import Runtime
 from libs.schemas.stremio import Availability, FoundReleases
 from libs.torbox import TorBoxClient
 from libs.web import create_app
 
+from .addon_config import ConfigSealer
 from .availability import AvailabilityChecker
 from .config import StreamConfig
 from .finder import ReleaseFinder
@@ -39,6 +41,7 @@ class StreamProxy:
     def __init__(self, settings: Settings, config: StreamConfig | None = None) -> None:
         self.settings = settings
         self.config = config or StreamConfig.from_env(settings.env)
+        self.sealer = ConfigSealer(SecretBox(settings.secret_key))
 
     @asynccontextmanager
     async def run(self, runtime: Runtime) -> AsyncIterator[None]:

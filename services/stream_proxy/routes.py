@@ -38,6 +38,14 @@ def config_or_400(raw: str) -> AddonConfig:
         raise ApiError(400, str(error), error="invalid_config") from None
 
 
+def opened_or_400(proxy: StreamProxy, segment: str) -> AddonConfig:
+    """A configuration from a link we made (sealed when it holds a token)."""
+    try:
+        return config_or_400(proxy.sealer.open(segment))
+    except ConfigError as error:
+        raise ApiError(400, str(error), error="invalid_config") from None
+
+
 def routes(proxy: StreamProxy) -> list[Route]:
     settings = proxy.config
 
@@ -52,7 +60,7 @@ def routes(proxy: StreamProxy) -> list[Route]:
 
     async def reconfigure(request: Request) -> Response:
         try:
-            config = decode_config(request.path_params["config"])
+            config = decode_config(proxy.sealer.open(request.path_params["config"]))
         except ConfigError:
             return HTMLResponse(configure_page())  # start again from a blank form
         return HTMLResponse(configure_page(config.stores[0].auth))
@@ -70,13 +78,15 @@ def routes(proxy: StreamProxy) -> list[Route]:
         media = parse_media_id(kind, request.path_params["video"])
         if media is None:  # an id of another catalogue (kitsu:…): the protocol's answer is no streams
             return json_response(Streams([], cache_max_age=3600))
-        listed = await proxy.streams.streams(config, raw, media, client_of(request, settings.trusted_proxies), base)
+        reference = proxy.sealer.reference(raw, config)  # what the links we hand out carry
+        client = client_of(request, settings.trusted_proxies)
+        listed = await proxy.streams.streams(config, reference, media, client, base)
         max_age = settings.response_max_age if listed.found else 60
         body = Streams(listed.streams, cache_max_age=max_age, stale_revalidate=60, stale_error=max_age)
         return json_response(body, headers={"Cache-Control": f"private, max-age={max_age}"})
 
     async def play(request: Request) -> Response:
-        config = config_or_400(request.path_params["config"])
+        config = opened_or_400(proxy, request.path_params["config"])
         info_hash = request.path_params["hash"].lower()
         video = request.path_params["video"]
         kind = "series" if ":" in video else "movie"

@@ -58,6 +58,7 @@ class StreamService:
         self._memo: dict[tuple[str, MediaId, str], tuple[float, StreamList]] = {}
 
     async def streams(self, config: AddonConfig, raw: str, media: MediaId, client: Client, base: str) -> StreamList:
+        """`raw`: the configuration as the links in the list carry it."""
         try:
             key = await self.keys.key_for(config, client, "search")  # every time: the pool decides per device
         except KeyRefused as refusal:

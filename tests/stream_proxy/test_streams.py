@@ -28,7 +28,17 @@ async def test_an_episode_lists_the_pack_and_the_episode_cached_first_never_the_
     )
     assert pack["url"].startswith(addon.base + "/stremio/torz/")
     assert streams[2]["name"].startswith("[TB ⬇️]") and streams[2]["url"].endswith("/auto")
-    assert TOKEN not in "".join(s["url"].split("/stremio/torz/")[1].split("/", 1)[1] for s in streams)
+    # the links a player gets carry the configuration sealed: not the token, not even in base64
+    assert all(s["url"].startswith(f"{addon.base}/stremio/torz/s.") for s in streams)
+    assert not any(TOKEN in s["url"] or addon.config() in s["url"] for s in streams)
+
+
+async def test_a_pool_only_configuration_stays_readable_and_a_forged_seal_is_refused(addon):
+    config = addon.config(token=None, auth="0" * 32)
+    streams = await addon.streams("movie", MATRIX, config=config)  # no such pool user: a message entry
+    assert streams[0]["externalUrl"].endswith(f"/stremio/torz/{config}/configure")
+    forged = await addon.client.get(f"/stremio/torz/s.gAAAAAforged/play/{'a' * 40}/{MATRIX}/auto")
+    assert forged.status_code == 400 and "another Chillproxy" in forged.json()["message"]
 
 
 async def test_a_film_skips_other_films_slow_indexers_and_reads_torrent_files(addon):
