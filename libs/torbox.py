@@ -102,14 +102,25 @@ class TorBoxClient:
         items = msgspec.convert(data or [], list[CachedTorrent])
         return {item.hash.lower(): item for item in items}
 
-    async def create_torrent(self, key: str, magnet: str, *, name: str | None = None) -> dict[str, Any]:
-        """Add a magnet to the key's account: `{torrent_id, hash}` (or `{queued_id}`); a torrent already in
-        the account comes back with its existing id."""
-        form = {"magnet": magnet, "allow_zip": "false"}
+    async def create_torrent(
+        self, key: str, magnet: str | None = None, *, torrent_file: bytes | None = None, name: str | None = None
+    ) -> dict[str, Any]:
+        """Add a magnet (or a .torrent) to the key's account: `{torrent_id, hash}`, or `{queued_id}` when TorBox
+        queues it; a torrent already in the account comes back with its id (or `DUPLICATE_ITEM`)."""
+        form = {"allow_zip": "false"}
+        if magnet:
+            form["magnet"] = magnet
         if name:
             form["name"] = name
-        data, _ = await self.call("POST", "torrents/createtorrent", key, data=form)
+        files = {"file": ("upload.torrent", torrent_file, "application/x-bittorrent")} if torrent_file else None
+        data, _ = await self.call("POST", "torrents/createtorrent", key, data=form, files=files)
         return data if isinstance(data, dict) else {}
+
+    async def delete_torrent(self, key: str, torrent_id: int) -> None:
+        await self.call("POST", "torrents/controltorrent", key, json={"torrent_id": torrent_id, "operation": "delete"})
+
+    async def delete_queued(self, key: str, queued_id: int) -> None:
+        await self.call("POST", "queued/controlqueued", key, json={"queued_id": queued_id, "operation": "delete"})
 
     async def torrent(self, key: str, torrent_id: int) -> AccountTorrent:
         """One torrent of the account, fresh (`bypass_cache`: the listing is otherwise minutes old)."""

@@ -8,6 +8,7 @@ import hashlib
 from urllib.parse import parse_qs, urlparse
 
 import fastbencode
+import httpx
 
 
 def btih_from_magnet(magnet: str) -> str | None:
@@ -37,3 +38,41 @@ def info_hash(torrent: bytes) -> str:
     if not isinstance(decoded, dict) or not isinstance(decoded.get(b"info"), dict):
         raise ValueError("the torrent has no info dictionary")
     return hashlib.sha1(fastbencode.bencode(decoded[b"info"])).hexdigest()
+
+
+def torrent_name(torrent: bytes) -> str | None:
+    """The name in a .torrent's info dictionary (what qBittorrent calls the torrent)."""
+    try:
+        info = fastbencode.bdecode(torrent).get(b"info", {})
+        name = info.get(b"name.utf-8") or info.get(b"name")
+        return name.decode("utf-8", "replace") if isinstance(name, bytes) and name else None
+    except Exception:  # a bad file has no name; `info_hash` says what is wrong with it
+        return None
+
+
+def magnet_name(magnet: str) -> str | None:
+    names = parse_qs(urlparse(magnet).query).get("dn", [])
+    return names[0] if names and names[0] else None
+
+
+MAX_TORRENT_BYTES = 10 * 1024 * 1024
+
+
+async def fetch_torrent(http: httpx.AsyncClient, url: str, timeout: float = 5.0) -> str | bytes | None:
+    """What a download link gives: the magnet a redirect points to (read from Location, never followed), or
+    the .torrent's bytes; None for anything else (an error page, too big, unreachable)."""
+    try:
+        async with http.stream("GET", url, timeout=timeout, follow_redirects=False) as response:
+            if response.status_code in (301, 302, 303, 307, 308):
+                location = response.headers.get("location", "")
+                return location if location.startswith("magnet:") else None
+            if response.status_code != 200:
+                return None
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_TORRENT_BYTES:
+                    return None
+    except httpx.HTTPError:
+        return None
+    return bytes(body)

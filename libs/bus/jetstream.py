@@ -59,17 +59,18 @@ async def ensure_streams(bus: Bus, specs: Iterable[StreamSpec] | None = None) ->
 
 async def publish(bus: Bus, subject: EventSubject[Ev], event: Ev, timeout: float = 2.0) -> None:
     """Store `event` durably; its `id` makes a repeated publish a no-op within the duplicate window."""
+    await publish_encoded(bus, subject, _encoder.encode(event), event.id, timeout)
+
+
+async def publish_encoded(bus: Bus, subject: EventSubject, body: bytes, event_id: str, timeout: float = 2.0) -> None:
+    """`publish` of an event already encoded (an outbox keeps the bytes it will send)."""
     with bus._tracer.start_as_current_span(
         f"publish {subject.name}",
         kind=SpanKind.PRODUCER,
         attributes={"messaging.system": "nats", "messaging.destination.name": subject.name},
     ):
         await bus.js.publish(
-            subject.name,
-            _encoder.encode(event),
-            timeout=timeout,
-            stream=subject.stream,
-            headers=inject({"Nats-Msg-Id": event.id}),
+            subject.name, body, timeout=timeout, stream=subject.stream, headers=inject({"Nats-Msg-Id": event_id})
         )
 
 

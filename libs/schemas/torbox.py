@@ -37,6 +37,8 @@ class AccountTorrent(msgspec.Struct):
     download_finished: bool = False
     download_present: bool = False
     progress: float = 0.0
+    download_speed: int = 0
+    eta: int | None = None
     files: list[AccountFile] = []
 
     @property

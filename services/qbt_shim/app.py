@@ -1,17 +1,167 @@
-"""The qbt-shim application: routes and start-up wired onto the shared app factory."""
+"""The qbt-shim application: the qBittorrent API, the TorBox worker and the local downloader."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 from starlette.applications import Starlette
 
 from libs.config import Settings
+from libs.outbox import Outbox
+from libs.runtime import Runtime
+from libs.tasks import background
+from libs.torbox import TorBoxClient
+from libs.torrent_meta import btih_from_magnet, fetch_torrent
 from libs.web import create_app
+from libs.web.forwarded import DEFAULT_TRUSTED, parse_networks
+
+from . import repository as repo
+from . import views
+from .auth import Gate
+from .cloud import CloudWorker
+from .config import ShimConfig
+from .downloader import Downloader
+from .routes import routes
+from .status import StatusEvents
+from .torbox_key import ShimKey
+from .torrents import BadTorrent, NewTorrent, TorrentService, from_magnet, from_torrent_file
 
 SERVICE = "qbt-shim"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def build(settings: Settings) -> Starlette:
-    return create_app(SERVICE, settings, migrations=MIGRATIONS)
+class QbtShim:
+    def __init__(self, settings: Settings, config: ShimConfig | None = None) -> None:
+        self.settings = settings
+        self.config = config or ShimConfig.from_env(settings.env)
+        self.root = settings.download_root
+        self.config_trusted = parse_networks(settings.env.get("TRUSTED_PROXIES") or DEFAULT_TRUSTED)
+        self.gate = Gate(
+            settings.qbt_username,
+            settings.qbt_password,
+            ban_after=self.config.ban_after,
+            ban_seconds=self.config.ban_seconds,
+            session_seconds=self.config.session_seconds,
+        )
+
+    @asynccontextmanager
+    async def run(self, runtime: Runtime) -> AsyncIterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.db: asyncpg.Pool = runtime.db
+        self.http = runtime.http
+        outbox = Outbox(runtime.db, runtime.bus, "qbt_outbox")
+        events = StatusEvents(outbox)
+        torbox = TorBoxClient(runtime.http, self.settings.torbox_api_url)
+        key = ShimKey(runtime.bus, self.settings.qbt_torbox_token, self.settings.qbt_pool_user)
+        self.cloud = CloudWorker(runtime.db, torbox, key, events, self.config)
+        self.downloader = Downloader(runtime.db, runtime.http, torbox, key, events, self.config, self.root)
+        self.torrents = TorrentService(runtime.db, self.root, events, self.downloader.live)
+        self.torrents.on_added = self.cloud.nudge
+        self.torrents.on_deleted = self._deleted
+        self.cloud.on_local = self.downloader.nudge
+        async with background(outbox.run(), self.cloud.run(), self.downloader.run()):
+            yield
+
+    async def _deleted(self, rows: list[asyncpg.Record]) -> None:
+        await self.downloader.forget([row["hash"] for row in rows])
+        await self.cloud.forget(rows)
+
+    # what the routes ask that is not the torrent service's
+
+    async def torrent(self, torrent_hash: str) -> asyncpg.Record | None:
+        return await repo.torrent(self.db, torrent_hash)
+
+    def properties(self, row: asyncpg.Record) -> dict[str, Any]:
+        return views.properties(row, self.downloader.live(row["hash"]), datetime.now(UTC))
+
+    async def files(self, row: asyncpg.Record) -> list[dict[str, Any]]:
+        return views.files(row, await repo.files(self.db, row["hash"]))
+
+    async def from_link(self, url: str) -> NewTorrent | None:
+        """An http(s) link in `urls`: what it leads to (a magnet, or a .torrent), read once."""
+        if not url.startswith(("http://", "https://")):
+            return None
+        found = await fetch_torrent(self.http, url, timeout=15.0)
+        if isinstance(found, str):
+            return from_magnet(found) if btih_from_magnet(found) else None
+        if found is None:
+            return None
+        try:
+            return from_torrent_file(found, url.rsplit("/", 1)[-1] or "download.torrent")
+        except BadTorrent:
+            return None
+
+    async def set_stopped(self, hashes: list[str] | None, stopped: bool) -> None:
+        await repo.set_stopped(self.db, hashes, stopped)
+        if not stopped:
+            self.cloud.nudge()
+            self.downloader.nudge()
+
+    async def add_tags(self, hashes: list[str] | None, tags: list[str]) -> None:
+        if hashes is None:
+            hashes = [row["hash"] for row in await repo.torrents(self.db)]
+        await repo.add_tags(self.db, hashes, tags)
+
+    async def tags(self) -> list[str]:
+        rows = await repo.torrents(self.db)
+        return sorted({tag for row in rows for tag in row["tags"].split(",") if tag})
+
+    async def transfer_info(self) -> dict[str, Any]:
+        listed = await self.torrents.info()
+        return {
+            "connection_status": "connected",
+            "dht_nodes": 0,
+            "dl_info_data": sum(t["downloaded"] for t in listed),
+            "dl_info_speed": sum(t["dlspeed"] for t in listed),
+            "dl_rate_limit": 0,
+            "up_info_data": 0,
+            "up_info_speed": 0,
+            "up_rate_limit": 0,
+        }
+
+    def preferences(self) -> dict[str, Any]:
+        """What Sonarr and Radarr read, as they need it: no removal by ratio (they remove finished torrents
+        themselves), queueing on, DHT on (magnets without trackers are then fine), the root as save path."""
+        root = str(self.root.resolve())
+        return {
+            "save_path": root,
+            "temp_path_enabled": False,
+            "temp_path": "",
+            "create_subfolder_enabled": True,
+            "start_paused_enabled": False,
+            "auto_tmm_enabled": False,
+            "max_ratio_enabled": False,
+            "max_ratio": -1,
+            "max_ratio_act": 0,
+            "max_seeding_time_enabled": False,
+            "max_seeding_time": -1,
+            "max_inactive_seeding_time_enabled": False,
+            "max_inactive_seeding_time": -1,
+            "queueing_enabled": True,
+            "max_active_downloads": self.config.downloads_at_once,
+            "max_active_torrents": 100,
+            "max_active_uploads": 0,
+            "dht": True,
+            "pex": False,
+            "lsd": False,
+            "web_ui_port": 8080,
+            "web_ui_username": self.settings.qbt_username,
+            "locale": "en",
+            "dl_limit": 0,
+            "up_limit": 0,
+        }
+
+
+def build(settings: Settings, config: ShimConfig | None = None) -> Starlette:
+    shim = QbtShim(settings, config)
+    # .torrent uploads: qBittorrent takes files of up to 10 MiB
+    app = create_app(
+        SERVICE, settings, routes=routes(shim), migrations=MIGRATIONS, setup=shim.run, max_body_bytes=11 << 20
+    )
+    app.state.shim = shim
+    return app

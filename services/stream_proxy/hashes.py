@@ -11,10 +11,9 @@ from dataclasses import dataclass
 import httpx
 
 from libs.prowlarr import Release
-from libs.torrent_meta import btih_from_magnet, info_hash
+from libs.torrent_meta import btih_from_magnet, fetch_torrent, info_hash
 
 _HEX40 = re.compile(r"^[0-9a-fA-F]{40}$")
-MAX_TORRENT_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -37,22 +36,13 @@ def hash_in_release(release: Release) -> str | None:
 
 async def hash_from_download(http: httpx.AsyncClient, url: str, timeout: float = 5.0) -> str | None:
     """Ask `downloadUrl`: a redirect to a magnet is read from its Location; a .torrent is hashed."""
-    try:
-        async with http.stream("GET", url, timeout=timeout, follow_redirects=False) as response:
-            if response.status_code in (301, 302, 303, 307, 308):
-                location = response.headers.get("location", "")
-                return btih_from_magnet(location) if location.startswith("magnet:") else None
-            if response.status_code != 200:
-                return None
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > MAX_TORRENT_BYTES:
-                    return None
-    except httpx.HTTPError:
+    found = await fetch_torrent(http, url, timeout)
+    if isinstance(found, str):
+        return btih_from_magnet(found)
+    if found is None:
         return None
     try:
-        return info_hash(bytes(body))
+        return info_hash(found)
     except ValueError:
         return None
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from libs.bus import Bus, BusError, BusUnavailable, publish
-from libs.schemas import POOL_KEY_FAILURE, POOL_KEY_GET, KeyFailure, PoolKeyRequest
+from libs.bus import Bus, BusError, BusUnavailable
+from libs.pool import report_key_failure
+from libs.schemas import POOL_KEY_GET, PoolKeyRequest
 from libs.schemas.stremio import AddonConfig
 from libs.telemetry import get_logger
 from libs.torbox import TorBoxError
@@ -62,10 +63,6 @@ class KeySource:
 
     async def report_failure(self, key: UserKey, error: TorBoxError) -> None:
         """A pool key TorBox refused or failed on counts against its health (`pool.key.failure`)."""
-        if key.pool_key_id is None or error.kind == "client_error":
-            return  # the user's own token is theirs to fix; a client error is about the request, not the key
-        failure = KeyFailure(pool_key_id=key.pool_key_id, status_code=error.status, kind=error.kind, message=error.code)
-        try:
-            await publish(self.bus, POOL_KEY_FAILURE, failure)
-        except Exception as publish_error:  # the report is lost; the answer to the user is not
-            log.warning("pool.key.failure not published", error=type(publish_error).__name__)
+        if key.pool_key_id is None:
+            return  # the user's own token is theirs to fix
+        await report_key_failure(self.bus, key.pool_key_id, error)

@@ -17,6 +17,7 @@ Run it in-process with `tests.support.asgi.serving(fake.app)`, or standalone for
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections import defaultdict, deque
@@ -117,6 +118,9 @@ class FakeTorBox:
         self.garbage = False
         self.latency = 0.0
         self.duplicates_refused = False  # answer an add of a torrent already there with DUPLICATE_ITEM
+        self.cdn_rate: float | None = None  # bytes per second the CDN sends (None: as fast as it can)
+        self.cdn_error_page = False  # the CDN answers 200 with an HTML error page instead of the file
+        self.cdn_ranges: list[str | None] = []  # the Range header of every CDN request
         self._windows: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._next_id = 1000
         self._links: dict[str, tuple[str, str]] = {}  # CDN link id → (hash, file name)
@@ -128,6 +132,7 @@ class FakeTorBox:
                 Route("/v1/api/torrents/mylist", self.my_list),
                 Route("/v1/api/torrents/requestdl", self.request_dl),
                 Route("/v1/api/torrents/controltorrent", self.control_torrent, methods=["POST"]),
+                Route("/v1/api/queued/controlqueued", self.control_queued, methods=["POST"]),
                 Route("/cdn/{link}/{name:path}", self.cdn, methods=["GET", "HEAD"]),
             ]
         )
@@ -188,8 +193,6 @@ class FakeTorBox:
 
     async def _pause(self) -> None:
         if self.latency:
-            import asyncio
-
             await asyncio.sleep(self.latency)
 
     # endpoints
@@ -393,11 +396,31 @@ class FakeTorBox:
                 del account.torrents[torrent_id]
         return json_response(None, detail=f"Torrent {operation} successful.")
 
+    async def control_queued(self, request: Request) -> Response:
+        account = self._gate(request, "controlqueued")
+        if isinstance(account, Response):
+            return account
+        try:
+            body = msgspec.json.decode(await request.body(), type=dict[str, Any])
+        except msgspec.DecodeError:
+            return error(400, "INVALID_OPTION", "Body must be JSON.")
+        if body.get("operation") not in ("delete", "start"):
+            return error(400, "INVALID_OPTION", "Unknown operation.")
+        queued = body.get("queued_id")
+        item = account.torrents.get(queued) if isinstance(queued, int) else None
+        if item is None or not item.queued:
+            return error(404, "ITEM_NOT_FOUND", "Queued item not found.")
+        del account.torrents[queued]
+        return json_response(None, detail=f"Queued item {body['operation']} successful.")
+
     async def cdn(self, request: Request) -> Response:
         entry = self._links.get(request.path_params["link"])
         if entry is None:
             return PlainTextResponse("Not Found", 404)
         torrent_hash, name = entry
+        self.cdn_ranges.append(request.headers.get("range"))
+        if self.cdn_error_page:
+            return Response(b"<html><body>502 Bad Gateway</body></html>", 200, media_type="text/html")
         torrent = self.catalogue[torrent_hash]
         size = next(f.size for f in torrent.files if f.name == name)
         start, end, status = 0, size - 1, 200
@@ -418,6 +441,8 @@ class FakeTorBox:
         async def body():
             chunk = 64 * 1024
             for offset in range(start, end + 1, chunk):
+                if self.cdn_rate:
+                    await asyncio.sleep(chunk / self.cdn_rate)
                 yield file_bytes(torrent_hash, name, offset, min(end, offset + chunk - 1))
 
         return StreamingResponse(body(), status, headers=headers, media_type="application/octet-stream")

@@ -5,10 +5,10 @@ import httpx
 import pytest
 
 from libs.db import create_pool
+from libs.web.forwarded import client_ip, parse_networks
 from services.pool_allocator.app import build as build_pool
 from services.pool_allocator.config import PoolConfig
-from services.stream_proxy.client import Client, client_ip
-from services.stream_proxy.config import parse_networks
+from services.stream_proxy.client import Client
 from tests.conftest import make_settings
 from tests.fakes.catalogue import MATRIX, THRONES
 from tests.support.asgi import eventually, serving

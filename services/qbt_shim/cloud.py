@@ -1,0 +1,167 @@
+"""The TorBox side of each torrent: submitted through a per-key queue that stays within TorBox's limits
+(60 adds an hour, 10 a minute, the account's active-download limit, 429s), then followed with one listing
+call per poll until TorBox has it all, when the local downloader takes over."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from libs.ratelimit import WindowLimiter
+from libs.telemetry import get_logger
+from libs.torbox import TORBOX_ADD_LIMITS, TorBoxClient, TorBoxError
+
+from . import repository as repo
+from .config import ShimConfig
+from .paths import safe_relative
+from .states import cloud_is_dead
+from .status import StatusEvents
+from .torbox_key import NoKey, ShimKey
+
+log = get_logger(__name__)
+
+
+def _later(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+class CloudWorker:
+    def __init__(
+        self,
+        db: asyncpg.Pool,
+        torbox: TorBoxClient,
+        key: ShimKey,
+        events: StatusEvents,
+        config: ShimConfig,
+    ) -> None:
+        self.db = db
+        self.torbox = torbox
+        self.key = key
+        self.events = events
+        self.config = config
+        self.adds = WindowLimiter(*TORBOX_ADD_LIMITS)
+        self.on_local = lambda: None  # the downloader's nudge
+        self._wake = asyncio.Event()
+
+    def nudge(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            active = False
+            try:
+                await self.submit()
+                active = await self.poll()
+            except asyncio.CancelledError:
+                raise
+            except NoKey as missing:
+                log.warning("no TorBox key", reason=str(missing))
+            except Exception as error:  # the database or TorBox away: the next round tries again
+                log.warning("cloud round failed", error=type(error).__name__)
+            wait = self.config.poll_active_seconds if active else self.config.poll_idle_seconds
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            except TimeoutError:
+                pass
+
+    async def submit(self) -> None:
+        due = await repo.due_for_submission(self.db)
+        if not due:
+            return
+        key = await self.key.get()
+        for row in due:
+            wait = self.adds.acquire(key)
+            if wait is not None:
+                await repo.retry_later(self.db, row["hash"], _later(wait), "waiting for TorBox's add limit")
+                continue
+            try:
+                added = await self.torbox.create_torrent(
+                    key, row["magnet"], torrent_file=bytes(row["torrent_file"]) if row["torrent_file"] else None
+                )
+            except TorBoxError as error:
+                await self._refused(key, row, error)
+                continue
+            await repo.mark_submitted(self.db, row["hash"], added.get("torrent_id"), added.get("queued_id"))
+            log.info("added to TorBox", hash=row["hash"], queued=added.get("torrent_id") is None)
+
+    async def _refused(self, key: str, row: asyncpg.Record, error: TorBoxError) -> None:
+        if error.code == "ACTIVE_LIMIT":
+            await repo.retry_later(self.db, row["hash"], _later(60), "TorBox: too many active downloads; waiting")
+        elif error.code == "DUPLICATE_ITEM":
+            found = next((t for t in await self.torbox.torrents(key) if t.hash.lower() == row["hash"]), None)
+            await repo.mark_submitted(self.db, row["hash"], found.id if found else None, None)
+        elif error.kind == "rate_limited":
+            await repo.retry_later(self.db, row["hash"], _later(error.retry_after or 60), "TorBox: rate limited")
+        elif error.kind == "client_error":
+            message = f"TorBox refused it: {error.detail or error.code}"
+            await repo.fail(self.db, row["hash"], message)
+            await self.events.changed(row["hash"], row["name"], "error", error=message)
+        else:
+            await self.key.failed(error)
+            await repo.retry_later(self.db, row["hash"], _later(30), f"TorBox: {error.code}")
+
+    async def poll(self) -> bool:
+        """One listing of the account for everything in the cloud; True while anything still is."""
+        rows = await repo.in_the_cloud(self.db)
+        if not rows:
+            return False
+        key = await self.key.get()
+        try:
+            listing = {t.hash.lower(): t for t in await self.torbox.torrents(key)}
+        except TorBoxError as error:
+            await self.key.failed(error)
+            raise
+        moved = False
+        for row in rows:
+            item = listing.get(row["hash"])
+            if item is None:
+                continue  # still queued at TorBox, or not listed yet (its listing lags a little)
+            if cloud_is_dead(item.download_state):
+                message = f"TorBox: the download {item.download_state.strip()}"
+                await repo.fail(self.db, row["hash"], message)
+                await self.events.changed(row["hash"], row["name"], "error", row["category"], error=message)
+            elif item.ready:
+                files = [(i, str(safe_relative(_inside(f.name))), f.size, f.id) for i, f in enumerate(item.files)]
+                size = sum(f.size for f in item.files)
+                moved = await repo.start_local(self.db, row["hash"], files, size) or moved
+            else:
+                await repo.update_cloud(
+                    self.db,
+                    row["hash"],
+                    torbox_id=item.id,
+                    state=item.download_state,
+                    progress=item.progress,
+                    speed=item.download_speed,
+                    eta=item.eta,
+                    size=item.size,
+                    name=None,
+                )
+                if row["phase"] == "submitted":
+                    await self.events.changed(row["hash"], row["name"], "cloud", row["category"])
+        if moved:
+            self.on_local()
+        return True
+
+    async def forget(self, rows: list[asyncpg.Record]) -> None:
+        """Deleted here: deleted at TorBox too (the torrent, or the queued item), so nothing stays queued."""
+        try:
+            key = await self.key.get()
+        except NoKey:
+            return
+        for row in rows:
+            try:
+                if row["torbox_id"] is not None:
+                    await self.torbox.delete_torrent(key, row["torbox_id"])
+                elif row["torbox_queued_id"] is not None:
+                    await self.torbox.delete_queued(key, row["torbox_queued_id"])
+            except TorBoxError as error:
+                log.warning("not deleted at TorBox", hash=row["hash"], code=error.code)
+
+
+def _inside(name: str) -> str:
+    """TorBox names files `<root>/<path>`; our folder is the torrent's own name, so the root goes."""
+    root, _, rest = name.partition("/")
+    return rest or root

@@ -1,0 +1,236 @@
+"""The local half: each file of a torrent TorBox has finished is fetched from its CDN link into
+`<save path>/<torrent name>/<path>`, through a `.part` file that a restart or a cut connection resumes with
+a Range request. A bounded number of files at once; a file is renamed into place only when its size is the
+one TorBox listed (an error page is never saved as media); the torrent completes with its last file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import asyncpg
+import httpx
+
+from libs.telemetry import get_logger
+from libs.torbox import TorBoxClient, TorBoxError
+
+from . import repository as repo
+from .config import ShimConfig
+from .paths import PathRefused, confine
+from .status import StatusEvents
+from .torbox_key import NoKey, ShimKey
+from .views import Live
+
+log = get_logger(__name__)
+
+
+class TransferError(Exception):
+    """This attempt failed; the file is tried again later from where it stopped."""
+
+
+@dataclass
+class Progress:
+    """One torrent's bytes on disk and how fast they came lately."""
+
+    files: dict[int, int] = field(default_factory=dict)  # file index → bytes on disk
+    samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=20))
+    stalled: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(self.files.values())
+
+    def sample(self) -> None:
+        self.samples.append((time.monotonic(), self.total))
+
+    @property
+    def speed(self) -> int:
+        now = time.monotonic()
+        recent = [(t, b) for t, b in self.samples if t >= now - 5]
+        if len(recent) < 2 or recent[-1][0] == recent[0][0]:
+            return 0
+        return max(0, int((recent[-1][1] - recent[0][1]) / (recent[-1][0] - recent[0][0])))
+
+
+class Downloader:
+    def __init__(
+        self,
+        db: asyncpg.Pool,
+        http: httpx.AsyncClient,
+        torbox: TorBoxClient,
+        key: ShimKey,
+        events: StatusEvents,
+        config: ShimConfig,
+        root: Path,
+    ) -> None:
+        self.db = db
+        self.http = http
+        self.torbox = torbox
+        self.key = key
+        self.events = events
+        self.config = config
+        self.root = root
+        self._progress: dict[str, Progress] = {}
+        self._running: dict[tuple[str, int], asyncio.Task[None]] = {}
+        self._retry_at: dict[tuple[str, int], float] = {}
+        self._links: dict[tuple[int, int], tuple[float, str]] = {}
+        self._slots = asyncio.Semaphore(config.downloads_at_once)
+        self._wake = asyncio.Event()
+
+    def live(self, torrent_hash: str) -> Live | None:
+        progress = self._progress.get(torrent_hash)
+        if progress is None:
+            return None
+        return Live(downloaded=progress.total, speed=progress.speed, stalled=progress.stalled)
+
+    def nudge(self) -> None:
+        self._wake.set()
+
+    async def forget(self, hashes: list[str]) -> None:
+        """Deleted torrents: their transfers stop now and nothing of them is saved again."""
+        tasks = [task for (h, _), task in self._running.items() if h in hashes]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for torrent_hash in hashes:
+            self._progress.pop(torrent_hash, None)
+
+    async def run(self) -> None:
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    await self._start_work()
+                    await self._save_progress()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # the database away: the next round tries again
+                    log.warning("download round failed", error=type(error).__name__)
+                for progress in self._progress.values():
+                    progress.sample()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                except TimeoutError:
+                    pass
+        finally:
+            for task in self._running.values():
+                task.cancel()
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    async def _start_work(self) -> None:
+        now = time.monotonic()
+        for row in await repo.local_work(self.db):
+            slot = (row["hash"], row["index"])
+            if slot in self._running or self._retry_at.get(slot, 0) > now:
+                continue
+            progress = self._progress.setdefault(row["hash"], Progress())
+            progress.files.setdefault(row["index"], row["downloaded"])
+            task = asyncio.create_task(self._fetch(row))
+            self._running[slot] = task
+            task.add_done_callback(lambda _, slot=slot: self._running.pop(slot, None))
+
+    async def _save_progress(self) -> None:
+        rows = [(h, i, n) for h, p in self._progress.items() for i, n in p.files.items()]
+        if rows:
+            await repo.save_progress(self.db, rows)
+
+    def target_of(self, row: asyncpg.Record) -> Path:
+        return confine(self.root, str(PurePosixPath(row["save_path"]) / row["name"] / row["path"]))
+
+    async def _fetch(self, row: asyncpg.Record) -> None:
+        slot = (row["hash"], row["index"])
+        progress = self._progress[row["hash"]]
+        async with self._slots:
+            try:
+                target = self.target_of(row)
+                part = target.with_name(target.name + ".part")
+                await asyncio.to_thread(part.parent.mkdir, parents=True, exist_ok=True)
+                await self._transfer(row, part, progress)
+                size = await asyncio.to_thread(lambda: part.stat().st_size)
+                if size != row["size"]:
+                    raise TransferError(f"got {size} bytes of {row['size']}")
+                await asyncio.to_thread(os.replace, part, target)
+            except (TransferError, TorBoxError, NoKey, httpx.HTTPError, OSError) as error:
+                progress.stalled = True
+                self._retry_at[slot] = time.monotonic() + 15
+                log.warning("download interrupted; will resume", hash=row["hash"], error=str(error)[:200])
+                return
+            except PathRefused as refused:
+                await repo.fail(self.db, row["hash"], str(refused))
+                return
+        progress.stalled = False
+        progress.files[row["index"]] = row["size"]
+        self._retry_at.pop(slot, None)
+        if await repo.file_done(self.db, row["hash"], row["index"], row["size"]):
+            await self._completed(row["hash"])
+        self.nudge()
+
+    async def _transfer(self, row: asyncpg.Record, part: Path, progress: Progress) -> None:
+        have = await asyncio.to_thread(lambda: part.stat().st_size if part.exists() else 0)
+        if have > row["size"]:
+            have = 0
+            await asyncio.to_thread(part.unlink)
+        progress.files[row["index"]] = have
+        if have == row["size"]:
+            return
+        url = await self._link(row)
+        headers = {"Range": f"bytes={have}-"} if have else {}
+        async with self.http.stream("GET", url, headers=headers, timeout=30) as response:
+            if response.status_code == 200 and have:
+                have = 0  # the CDN ignored the Range: start over rather than append a second copy
+            elif response.status_code not in (200, 206):
+                self._links.pop((row["torbox_id"], row["torbox_file_id"]), None)
+                raise TransferError(f"the CDN answered {response.status_code}")
+            if "text/html" in response.headers.get("content-type", ""):
+                raise TransferError("the CDN answered with a web page, not the file")
+            handle = await asyncio.to_thread(open, part, "r+b" if have else "wb")
+            try:
+                await asyncio.to_thread(handle.seek, have)
+                chunks = response.aiter_bytes(self.config.chunk_bytes)
+                while True:
+                    try:
+                        async with asyncio.timeout(self.config.stall_seconds):
+                            chunk = await anext(chunks)
+                    except StopAsyncIteration:
+                        break
+                    except TimeoutError:
+                        raise TransferError("no data for too long") from None
+                    await asyncio.to_thread(handle.write, chunk)
+                    have += len(chunk)
+                    progress.files[row["index"]] = have
+                    if have > row["size"]:
+                        raise TransferError("more bytes than the file has")
+            finally:
+                await asyncio.to_thread(handle.close)
+
+    async def _link(self, row: asyncpg.Record) -> str:
+        """One `requestdl` per file, its link reused while it is young (TorBox opens it for an hour)."""
+        slot = (row["torbox_id"], row["torbox_file_id"])
+        remembered = self._links.get(slot)
+        if remembered is not None and remembered[0] > time.monotonic():
+            return remembered[1]
+        key = await self.key.get()
+        try:
+            url = await self.torbox.request_download(key, row["torbox_id"], row["torbox_file_id"])
+        except TorBoxError as error:
+            await self.key.failed(error)
+            raise
+        self._links[slot] = (time.monotonic() + 2700, url)
+        return url
+
+    async def _completed(self, torrent_hash: str) -> None:
+        row = await repo.torrent(self.db, torrent_hash)
+        if row is None:
+            return
+        files = [f["path"] for f in await repo.files(self.db, torrent_hash)]
+        content = str(PurePosixPath(row["save_path"]) / row["name"])
+        self._progress.pop(torrent_hash, None)
+        log.info("download completed", hash=torrent_hash, files=len(files))
+        await self.events.changed(
+            torrent_hash, row["name"], "completed", row["category"], content_path=content, files=files
+        )

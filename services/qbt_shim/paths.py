@@ -1,0 +1,36 @@
+"""Every path the shim writes, reads or deletes lives under DOWNLOAD_ROOT: a save path from a client is
+taken relative to it (or as an absolute path inside it) and refused when it would leave it — by `..`, by an
+absolute path elsewhere, or by a symlink pointing out."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+
+
+class PathRefused(ValueError):
+    """`str()` says why, for the client."""
+
+
+def confine(root: Path, wanted: str) -> Path:
+    """The absolute, symlink-resolved path for `wanted` under `root`; `PathRefused` if it is not inside."""
+    root = root.resolve()
+    if "\x00" in wanted:
+        raise PathRefused("the path holds a NUL character")
+    candidate = Path(wanted) if os.path.isabs(wanted) else root / wanted
+    resolved = candidate.resolve()  # follows symlinks that exist: one pointing out is caught here
+    if resolved != root and root not in resolved.parents:
+        raise PathRefused(f"the path must be inside the download folder {root}")
+    return resolved
+
+
+def safe_name(name: str) -> str:
+    """A torrent or file name usable as one path segment (TorBox and .torrent names come from strangers)."""
+    cleaned = name.replace("/", "_").replace("\\", "_").replace("\x00", "").strip()
+    return "_" if cleaned in ("", ".", "..") else cleaned[:255]
+
+
+def safe_relative(path: str) -> PurePosixPath:
+    """A file's path inside its torrent folder, each segment made safe, never climbing out."""
+    parts = [safe_name(part) for part in PurePosixPath(path).parts if part not in ("/", "")]
+    return PurePosixPath(*parts) if parts else PurePosixPath("_")

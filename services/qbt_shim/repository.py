@@ -1,0 +1,266 @@
+"""qbt-shim's SQL. Functions take a pool or connection and plain values; rows come back as records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+TORRENT_COLUMNS = """hash, name, magnet, category, tags, save_path, phase, stopped, torbox_id, torbox_queued_id,
+    cloud_state, cloud_progress, cloud_speed, cloud_eta, size, error, retry_at, added_on, completion_on"""
+
+
+async def insert_torrent(
+    db: asyncpg.Pool,
+    *,
+    hash: str,
+    name: str,
+    magnet: str | None,
+    torrent_file: bytes | None,
+    category: str,
+    tags: str,
+    save_path: str,
+    stopped: bool,
+) -> bool:
+    """False when a torrent with this hash is already there (the client's second add adopts it)."""
+    inserted = await db.fetchval(
+        """
+        INSERT INTO qbt_torrents (hash, name, magnet, torrent_file, category, tags, save_path, stopped)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (hash) DO NOTHING
+        RETURNING true
+        """,
+        hash,
+        name,
+        magnet,
+        torrent_file,
+        category,
+        tags,
+        save_path,
+        stopped,
+    )
+    return bool(inserted)
+
+
+async def torrents(
+    db: asyncpg.Pool, *, hashes: list[str] | None = None, category: str | None = None
+) -> list[asyncpg.Record]:
+    return await db.fetch(
+        f"""
+        SELECT {TORRENT_COLUMNS},
+               coalesce((SELECT sum(downloaded) FROM qbt_files f WHERE f.hash = t.hash), 0) AS downloaded
+        FROM qbt_torrents t
+        WHERE ($1::text[] IS NULL OR hash = ANY($1::text[])) AND ($2::text IS NULL OR category = $2)
+        ORDER BY added_on, hash
+        """,
+        hashes,
+        category,
+    )
+
+
+async def torrent(db: asyncpg.Pool, torrent_hash: str) -> asyncpg.Record | None:
+    found = await torrents(db, hashes=[torrent_hash])
+    return found[0] if found else None
+
+
+async def files(db: asyncpg.Pool, torrent_hash: str) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT index, path, size, torbox_file_id, downloaded, done FROM qbt_files WHERE hash = $1 ORDER BY index",
+        torrent_hash,
+    )
+
+
+async def delete_torrents(db: asyncpg.Pool, hashes: list[str]) -> list[asyncpg.Record]:
+    """Remove them; what was removed (for TorBox and the files on disk)."""
+    return await db.fetch(f"DELETE FROM qbt_torrents WHERE hash = ANY($1::text[]) RETURNING {TORRENT_COLUMNS}", hashes)
+
+
+async def set_category(db: asyncpg.Pool, hashes: list[str], category: str) -> None:
+    await db.execute("UPDATE qbt_torrents SET category = $2 WHERE hash = ANY($1::text[])", hashes, category)
+
+
+async def set_stopped(db: asyncpg.Pool, hashes: list[str] | None, stopped: bool) -> None:
+    await db.execute(
+        "UPDATE qbt_torrents SET stopped = $2, updated_at = now() WHERE $1::text[] IS NULL OR hash = ANY($1::text[])",
+        hashes,
+        stopped,
+    )
+
+
+async def add_tags(db: asyncpg.Pool, hashes: list[str], tags: list[str]) -> None:
+    await db.execute(
+        """
+        UPDATE qbt_torrents SET tags = array_to_string(ARRAY(
+            SELECT DISTINCT t FROM unnest(string_to_array(nullif(tags, ''), ',') || $2::text[]) t ORDER BY t), ',')
+        WHERE hash = ANY($1::text[])
+        """,
+        hashes,
+        tags,
+    )
+
+
+# categories
+
+
+async def categories(db: asyncpg.Pool) -> list[asyncpg.Record]:
+    return await db.fetch("SELECT name, save_path FROM qbt_categories ORDER BY name")
+
+
+async def create_category(db: asyncpg.Pool, name: str, save_path: str) -> bool:
+    created = await db.fetchval(
+        "INSERT INTO qbt_categories (name, save_path) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
+        name,
+        save_path,
+    )
+    return bool(created)
+
+
+async def edit_category(db: asyncpg.Pool, name: str, save_path: str) -> bool:
+    return (
+        await db.fetchval("UPDATE qbt_categories SET save_path = $2 WHERE name = $1 RETURNING true", name, save_path)
+        is not None
+    )
+
+
+async def remove_categories(db: asyncpg.Pool, names: list[str]) -> None:
+    async with db.acquire() as connection, connection.transaction():
+        await connection.execute("DELETE FROM qbt_categories WHERE name = ANY($1::text[])", names)
+        await connection.execute("UPDATE qbt_torrents SET category = '' WHERE category = ANY($1::text[])", names)
+
+
+# the background work
+
+
+async def due_for_submission(db: asyncpg.Pool, limit: int = 20) -> list[asyncpg.Record]:
+    return await db.fetch(
+        """
+        SELECT hash, name, magnet, torrent_file FROM qbt_torrents
+        WHERE phase = 'queued' AND NOT stopped AND (retry_at IS NULL OR retry_at <= now())
+        ORDER BY added_on LIMIT $1
+        """,
+        limit,
+    )
+
+
+async def mark_submitted(db: asyncpg.Pool, torrent_hash: str, torbox_id: int | None, queued_id: int | None) -> None:
+    await db.execute(
+        """
+        UPDATE qbt_torrents SET phase = 'submitted', torbox_id = $2, torbox_queued_id = $3, retry_at = NULL,
+               error = NULL, updated_at = now()
+        WHERE hash = $1 AND phase = 'queued'
+        """,
+        torrent_hash,
+        torbox_id,
+        queued_id,
+    )
+
+
+async def retry_later(db: asyncpg.Pool, torrent_hash: str, at: datetime, reason: str) -> None:
+    await db.execute(
+        "UPDATE qbt_torrents SET retry_at = $2, error = $3, updated_at = now() WHERE hash = $1",
+        torrent_hash,
+        at,
+        reason,
+    )
+
+
+async def in_the_cloud(db: asyncpg.Pool) -> list[asyncpg.Record]:
+    return await db.fetch(
+        f"SELECT {TORRENT_COLUMNS} FROM qbt_torrents WHERE phase IN ('submitted', 'cloud') ORDER BY added_on"
+    )
+
+
+async def update_cloud(
+    db: asyncpg.Pool,
+    torrent_hash: str,
+    *,
+    torbox_id: int | None,
+    state: str,
+    progress: float,
+    speed: int,
+    eta: int | None,
+    size: int,
+    name: str | None,
+) -> None:
+    await db.execute(
+        """
+        UPDATE qbt_torrents SET phase = 'cloud', torbox_id = coalesce($2, torbox_id), cloud_state = $3,
+               cloud_progress = $4, cloud_speed = $5, cloud_eta = $6, size = CASE WHEN $7 > 0 THEN $7 ELSE size END,
+               name = coalesce($8, name), updated_at = now()
+        WHERE hash = $1 AND phase IN ('submitted', 'cloud')
+        """,
+        torrent_hash,
+        torbox_id,
+        state,
+        progress,
+        speed,
+        eta,
+        size,
+        name,
+    )
+
+
+async def start_local(db: asyncpg.Pool, torrent_hash: str, files: list[tuple[int, str, int, int]], size: int) -> bool:
+    """Cloud → local with the file list; False if it already moved on (another poll, or deleted)."""
+    async with db.acquire() as connection, connection.transaction():
+        moved = await connection.fetchval(
+            """
+            UPDATE qbt_torrents SET phase = 'local', cloud_progress = 1, cloud_speed = 0, size = $2, updated_at = now()
+            WHERE hash = $1 AND phase IN ('submitted', 'cloud') RETURNING true
+            """,
+            torrent_hash,
+            size,
+        )
+        if not moved:
+            return False
+        await connection.executemany(
+            "INSERT INTO qbt_files (hash, index, path, size, torbox_file_id) VALUES ($1, $2, $3, $4, $5)"
+            " ON CONFLICT DO NOTHING",
+            [(torrent_hash, index, path, file_size, file_id) for index, path, file_size, file_id in files],
+        )
+        return True
+
+
+async def local_work(db: asyncpg.Pool) -> list[asyncpg.Record]:
+    return await db.fetch(
+        """
+        SELECT f.hash, f.index, f.path, f.size, f.torbox_file_id, f.downloaded, t.name, t.save_path, t.torbox_id
+        FROM qbt_files f JOIN qbt_torrents t USING (hash)
+        WHERE t.phase = 'local' AND NOT t.stopped AND NOT f.done
+        ORDER BY t.added_on, f.index
+        """
+    )
+
+
+async def save_progress(db: asyncpg.Pool, progress: list[tuple[str, int, int]]) -> None:
+    await db.executemany("UPDATE qbt_files SET downloaded = $3 WHERE hash = $1 AND index = $2", progress)
+
+
+async def file_done(db: asyncpg.Pool, torrent_hash: str, index: int, size: int) -> bool:
+    """Mark a file done; True when it was the torrent's last one (the torrent is then completed)."""
+    async with db.acquire() as connection, connection.transaction():
+        await connection.execute(
+            "UPDATE qbt_files SET done = true, downloaded = $3 WHERE hash = $1 AND index = $2",
+            torrent_hash,
+            index,
+            size,
+        )
+        left = await connection.fetchval("SELECT count(*) FROM qbt_files WHERE hash = $1 AND NOT done", torrent_hash)
+        if left:
+            return False
+        completed = await connection.fetchval(
+            """
+            UPDATE qbt_torrents SET phase = 'completed', completion_on = now(), error = NULL, updated_at = now()
+            WHERE hash = $1 AND phase = 'local' RETURNING true
+            """,
+            torrent_hash,
+        )
+        return bool(completed)
+
+
+async def fail(db: asyncpg.Pool, torrent_hash: str, message: str) -> None:
+    await db.execute(
+        "UPDATE qbt_torrents SET phase = 'error', error = $2, updated_at = now() WHERE hash = $1",
+        torrent_hash,
+        message,
+    )

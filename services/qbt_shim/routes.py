@@ -1,0 +1,307 @@
+"""qBittorrent's WebAPI v2 as Sonarr, Radarr, Homepage and Homarr call it (reference: qbt_anchors §1–§5):
+text answers where qBittorrent answers text (`Ok.`, `Fails.`, versions, its error words), JSON where it
+answers JSON, its status codes (400 missing parameters, 403 no session, 404 unknown hash, 405 wrong method,
+409 conflicts, 415 not a torrent). Reads accept GET and POST, writes POST only; forms url-encoded or
+multipart; booleans in any case."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from libs.web import json_response
+from libs.web.forwarded import request_ip
+
+from .config import APP_VERSION, WEBAPI_VERSION
+from .paths import PathRefused
+from .torrents import BadTorrent, Conflict, NewTorrent, from_magnet, from_torrent_file
+from .widget import widget_body
+
+if TYPE_CHECKING:
+    from .app import QbtShim
+
+_HASH = re.compile(r"^[0-9a-fA-F]{40}$")
+MAX_TORRENT_BYTES = 10 * 1024 * 1024
+BUILD_INFO = {"qt": "6.4.2", "libtorrent": "2.0.10.0", "boost": "1.83.0", "openssl": "3.0.15", "bitness": 64}
+BANNED = "Your IP address has been banned after too many failed authentication attempts."
+
+
+def text(body: str, status: int = 200) -> Response:
+    return PlainTextResponse(body, status)
+
+
+def truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() == "true"
+
+
+class Params:
+    """The query and the form of one call, read once; qBittorrent takes either."""
+
+    def __init__(self, request: Request, form: FormData | None) -> None:
+        self.query = request.query_params
+        self.form = form
+
+    def get(self, name: str) -> str | None:
+        if self.form is not None and name in self.form:
+            value = self.form[name]
+            return value if isinstance(value, str) else None
+        return self.query.get(name)
+
+    def files(self, name: str) -> list[UploadFile]:
+        if self.form is None:
+            return []
+        return [f for f in self.form.getlist(name) if isinstance(f, UploadFile)]
+
+    def hashes(self, name: str = "hashes") -> list[str] | bool | None:
+        """The `|`-separated hashes (lowercase); None for `all`; False when the parameter is missing."""
+        raw = self.get(name)
+        if raw is None:
+            return False
+        if raw.strip().lower() == "all":
+            return None
+        return [h.lower() for h in raw.split("|") if _HASH.match(h.strip())]
+
+
+def routes(shim: QbtShim) -> list[Route]:
+    gate = shim.gate
+
+    def endpoint(handler, *, write: bool = False, public: bool = False):
+        async def wrapped(request: Request) -> Response:
+            if not public and not gate.allows(request.cookies.get("SID"), request.headers.get("authorization")):
+                return text("Forbidden", 403)
+            if write and request.method != "POST":
+                return text("Method Not Allowed", 405)
+            form = await request.form(max_part_size=MAX_TORRENT_BYTES) if request.method == "POST" else None
+            try:
+                return await handler(request, Params(request, form))
+            finally:
+                if form is not None:
+                    await form.close()
+
+        return wrapped
+
+    async def login(request: Request, params: Params) -> Response:
+        address = request_ip(request, shim.config_trusted)
+        if gate.banned(address):
+            return text(BANNED, 403)
+        sid = gate.login(address, params.get("username") or "", params.get("password") or "")
+        if sid is None:
+            return text("Fails.")
+        response = text("Ok.")
+        secure = "; Secure" if request.url.scheme == "https" else ""  # a Secure cookie is never sent over http
+        response.headers["set-cookie"] = f"SID={sid}; HttpOnly; path=/{secure}"
+        return response
+
+    async def logout(request: Request, params: Params) -> Response:
+        gate.logout(request.cookies.get("SID"))
+        return text("")
+
+    async def version(request: Request, params: Params) -> Response:
+        return text(APP_VERSION)
+
+    async def webapi_version(request: Request, params: Params) -> Response:
+        return text(WEBAPI_VERSION)
+
+    async def build_info(request: Request, params: Params) -> Response:
+        return json_response(BUILD_INFO)
+
+    async def preferences(request: Request, params: Params) -> Response:
+        return json_response(shim.preferences())
+
+    async def set_preferences(request: Request, params: Params) -> Response:
+        return text("")  # accepted and ignored: the shim's behaviour is its own configuration
+
+    async def default_save_path(request: Request, params: Params) -> Response:
+        return text(str(shim.root))
+
+    async def info(request: Request, params: Params) -> Response:
+        hashes = params.hashes()
+        try:
+            limit = int(params.get("limit") or 0)
+            offset = int(params.get("offset") or 0)
+        except ValueError:
+            return text("Bad Request", 400)
+        listed = await shim.torrents.info(
+            filter=(params.get("filter") or "all").lower(),
+            category=params.get("category"),
+            tag=params.get("tag"),
+            hashes=hashes if isinstance(hashes, list) else None,
+            sort=params.get("sort"),
+            reverse=truthy(params.get("reverse")),
+            limit=limit,
+            offset=offset,
+        )
+        return json_response(listed)
+
+    async def one(params: Params) -> tuple[Any, Response | None]:
+        raw = params.get("hash")
+        if raw is None:
+            return None, text("Bad Request", 400)
+        row = await shim.torrent(raw.lower()) if _HASH.match(raw) else None
+        return row, (text("Not Found", 404) if row is None else None)
+
+    async def properties(request: Request, params: Params) -> Response:
+        row, refusal = await one(params)
+        return refusal or json_response(shim.properties(row))
+
+    async def files(request: Request, params: Params) -> Response:
+        row, refusal = await one(params)
+        return refusal or json_response(await shim.files(row))
+
+    async def add(request: Request, params: Params) -> Response:
+        items: list[NewTorrent] = []
+        for upload in params.files("torrents"):
+            data = await upload.read()
+            try:
+                items.append(from_torrent_file(data, upload.filename or "upload.torrent"))
+            except BadTorrent as bad:
+                return text(str(bad), 415)
+        for url in (params.get("urls") or "").splitlines():
+            url = url.strip()
+            if not url:
+                continue
+            item = from_magnet(url) if url.startswith("magnet:") else await shim.from_link(url)
+            if item is not None:
+                items.append(item)
+        if not items:
+            return text("Fails.")
+        stopped = truthy(params.get("stopped")) or truthy(params.get("paused"))
+        try:
+            await shim.torrents.add(
+                items,
+                category=params.get("category") or "",
+                savepath=params.get("savepath") or params.get("savePath"),
+                tags=",".join(t.strip() for t in (params.get("tags") or "").split(",") if t.strip()),
+                stopped=stopped,
+            )
+        except PathRefused as refused:
+            return text(str(refused), 400)
+        except Conflict as conflict:
+            return text(str(conflict), 409)
+        return text("Ok.")
+
+    async def delete(request: Request, params: Params) -> Response:
+        hashes = params.hashes()
+        if hashes is False:
+            return text("Bad Request", 400)
+        # qBittorrent 5 wants deleteFiles; Sonarr leaves it out when not deleting data: missing means false
+        await shim.torrents.delete(hashes, truthy(params.get("deleteFiles")))
+        return text("")
+
+    async def bulk(request: Request, params: Params, action) -> Response:
+        hashes = params.hashes()
+        if hashes is False:
+            return text("Bad Request", 400)
+        await action(hashes)
+        return text("")
+
+    async def stop(request: Request, params: Params) -> Response:
+        return await bulk(request, params, lambda h: shim.set_stopped(h, True))
+
+    async def start(request: Request, params: Params) -> Response:
+        return await bulk(request, params, lambda h: shim.set_stopped(h, False))
+
+    async def accepted(request: Request, params: Params) -> Response:
+        """Calls Sonarr makes after an add that mean nothing here (priorities, share limits, force start)."""
+        if params.hashes() is False:
+            return text("Bad Request", 400)
+        return text("")
+
+    async def add_tags(request: Request, params: Params) -> Response:
+        hashes = params.hashes()
+        if hashes is False or params.get("tags") is None:
+            return text("Bad Request", 400)
+        await shim.add_tags(hashes, [t.strip() for t in (params.get("tags") or "").split(",") if t.strip()])
+        return text("")
+
+    async def tags(request: Request, params: Params) -> Response:
+        return json_response(await shim.tags())
+
+    async def categories(request: Request, params: Params) -> Response:
+        return json_response(await shim.torrents.categories())
+
+    async def category_call(action, *args) -> Response:
+        try:
+            await action(*args)
+        except ValueError as missing:  # PathRefused is one too: a save path outside the root
+            return text(str(missing) or "Bad Request", 400)
+        except Conflict as conflict:
+            return text(str(conflict), 409)
+        return text("")
+
+    async def create_category(request: Request, params: Params) -> Response:
+        name = params.get("category")
+        if name is None:
+            return text("Bad Request", 400)
+        return await category_call(shim.torrents.create_category, name.strip(), params.get("savePath") or "")
+
+    async def edit_category(request: Request, params: Params) -> Response:
+        name = params.get("category")
+        if name is None or params.get("savePath") is None:
+            return text("Bad Request", 400)
+        return await category_call(shim.torrents.edit_category, name.strip(), params.get("savePath") or "")
+
+    async def remove_categories(request: Request, params: Params) -> Response:
+        names = params.get("categories")
+        if names is None:
+            return text("Bad Request", 400)
+        await shim.torrents.remove_categories([n.strip() for n in names.splitlines()])
+        return text("")
+
+    async def set_category(request: Request, params: Params) -> Response:
+        hashes, category = params.hashes(), params.get("category")
+        if hashes is False or category is None:
+            return text("Bad Request", 400)
+        return await category_call(shim.torrents.set_category, hashes, category.strip())
+
+    async def transfer_info(request: Request, params: Params) -> Response:
+        return json_response(await shim.transfer_info())
+
+    async def widget(request: Request, params: Params) -> Response:
+        return json_response(widget_body(await shim.torrents.info()))
+
+    read, write = {"methods": ["GET", "POST"]}, {"methods": ["GET", "POST", "PUT", "DELETE", "PATCH"]}
+    table: list[tuple[str, Any, bool, bool]] = [
+        ("auth/login", login, False, True),
+        ("auth/logout", logout, True, False),
+        ("app/version", version, False, False),
+        ("app/webapiVersion", webapi_version, False, False),
+        ("app/buildInfo", build_info, False, False),
+        ("app/preferences", preferences, False, False),
+        ("app/setPreferences", set_preferences, True, False),
+        ("app/defaultSavePath", default_save_path, False, False),
+        ("torrents/info", info, False, False),
+        ("torrents/properties", properties, False, False),
+        ("torrents/files", files, False, False),
+        ("torrents/add", add, True, False),
+        ("torrents/delete", delete, True, False),
+        ("torrents/stop", stop, True, False),
+        ("torrents/pause", stop, True, False),
+        ("torrents/start", start, True, False),
+        ("torrents/resume", start, True, False),
+        ("torrents/setShareLimits", accepted, True, False),
+        ("torrents/topPrio", accepted, True, False),
+        ("torrents/bottomPrio", accepted, True, False),
+        ("torrents/increasePrio", accepted, True, False),
+        ("torrents/decreasePrio", accepted, True, False),
+        ("torrents/setForceStart", accepted, True, False),
+        ("torrents/addTags", add_tags, True, False),
+        ("torrents/tags", tags, False, False),
+        ("torrents/categories", categories, False, False),
+        ("torrents/createCategory", create_category, True, False),
+        ("torrents/editCategory", edit_category, True, False),
+        ("torrents/removeCategories", remove_categories, True, False),
+        ("torrents/setCategory", set_category, True, False),
+        ("transfer/info", transfer_info, False, False),
+    ]
+    routes = [
+        Route(f"/api/v2/{path}", endpoint(handler, write=is_write, public=public), **(write if is_write else read))
+        for path, handler, is_write, public in table
+    ]
+    routes.append(Route("/widget", endpoint(widget), methods=["GET"]))
+    return routes
