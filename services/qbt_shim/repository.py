@@ -48,7 +48,7 @@ async def torrents(
     return await db.fetch(
         f"""
         SELECT {TORRENT_COLUMNS},
-               coalesce((SELECT sum(downloaded) FROM qbt_files f WHERE f.hash = t.hash), 0) AS downloaded
+               coalesce((SELECT sum(downloaded) FROM qbt_files f WHERE f.hash = t.hash), 0)::bigint AS downloaded
         FROM qbt_torrents t
         WHERE ($1::text[] IS NULL OR hash = ANY($1::text[])) AND ($2::text IS NULL OR category = $2)
         ORDER BY added_on, hash

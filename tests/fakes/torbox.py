@@ -121,6 +121,7 @@ class FakeTorBox:
         self.cdn_rate: float | None = None  # bytes per second the CDN sends (None: as fast as it can)
         self.cdn_error_page = False  # the CDN answers 200 with an HTML error page instead of the file
         self.cdn_ranges: list[str | None] = []  # the Range header of every CDN request
+        self.dead: set[str] = set()  # hashes whose download TorBox reports failed
         self._windows: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._next_id = 1000
         self._links: dict[str, tuple[str, str]] = {}  # CDN link id → (hash, file name)
@@ -302,7 +303,9 @@ class FakeTorBox:
     def _torrent_json(self, item: AccountTorrent) -> dict[str, Any]:
         now = time.monotonic()
         total = item.torrent.size
-        if item.ready_at <= now:
+        if item.torrent.hash in self.dead:
+            progress, state, finished = 0.0, "failed (no seeds)", False
+        elif item.ready_at <= now:
             progress, state, finished = 1.0, "cached" if item.torrent.cached else "completed", True
         else:
             span = max(item.ready_at - item.created, 1e-9)
