@@ -6,6 +6,7 @@ declare -A packages=(
   [docker-compose]=docker-compose   # validates deploy/docker-compose.yml
   [chromium]=chromium               # page tests in headless Chromium
   [npm]=npm                         # the Stremio add-on linter (tests/node)
+  [qbittorrent-nox]=qbittorrent-nox # qbt-shim's conformance with the real qBittorrent; notifier's clients
 )
 
 missing=()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from libs.web import json_response
@@ -32,7 +32,7 @@ BANNED = "Your IP address has been banned after too many failed authentication a
 
 
 def text(body: str, status: int = 200) -> Response:
-    return PlainTextResponse(body, status)
+    return Response(body, status, media_type="text/plain; charset=UTF-8")  # qBittorrent's exact header
 
 
 def truthy(value: str | None) -> bool:

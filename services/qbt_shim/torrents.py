@@ -122,9 +122,13 @@ class TorrentService:
         await repo.remove_categories(self.db, [n for n in names if n])
 
     async def set_category(self, hashes: list[str] | None, category: str) -> None:
+        """As qBittorrent: an unknown category is a conflict only when there is a torrent to put in it."""
+        existing = [row["hash"] for row in await repo.torrents(self.db, hashes=hashes)]
+        if not existing:
+            return
         if category and category not in await self.categories():
             raise Conflict("Incorrect category name")
-        await repo.set_category(self.db, await self._resolve(hashes), category)
+        await repo.set_category(self.db, existing, category)
 
     # torrents
 

@@ -25,11 +25,12 @@ def hash_of(title: str) -> str:
 
 
 def torrent_file(name: str, size: int) -> tuple[bytes, str]:
-    """A .torrent for a single file, and its info hash."""
-    info = {b"name": name.encode(), b"length": size, b"piece length": 1 << 22, b"pieces": b"\x00" * 20}
-    return fastbencode.bencode({b"announce": b"udp://tracker.invalid:80", b"info": info}), hashlib.sha1(
-        fastbencode.bencode(info)
-    ).hexdigest()
+    """A valid .torrent for a single file (one 20-byte hash per piece, as clients check), and its info hash."""
+    piece = 1 << 22
+    pieces = b"\x00" * (20 * max(1, -(-size // piece)))
+    info = {b"name": name.encode(), b"length": size, b"piece length": piece, b"pieces": pieces}
+    encoded = fastbencode.bencode({b"announce": b"udp://tracker.invalid:80", b"info": info})
+    return encoded, hashlib.sha1(fastbencode.bencode(info)).hexdigest()
 
 
 @dataclass(frozen=True)
