@@ -22,6 +22,7 @@ from libs.web.forwarded import DEFAULT_TRUSTED, parse_networks
 
 from . import repository as repo
 from . import views
+from .arr import ArrRequeue, parse_instances
 from .auth import Gate
 from .cloud import CloudWorker
 from .config import ShimConfig
@@ -41,6 +42,7 @@ class QbtShim:
         self.config = config or ShimConfig.from_env(settings.env)
         self.root = settings.download_root
         self.config_trusted = parse_networks(settings.env.get("TRUSTED_PROXIES") or DEFAULT_TRUSTED)
+        self.arr_instances = parse_instances(settings.env.get("QBT_ARR_INSTANCES"))
         self.gate = Gate(
             settings.qbt_username,
             settings.qbt_password,
@@ -64,8 +66,13 @@ class QbtShim:
         self.torrents.on_added = self.cloud.nudge
         self.torrents.on_deleted = self._deleted
         self.cloud.on_local = self.downloader.nudge
-        async with background(outbox.run(), self.cloud.run(), self.downloader.run()):
-            yield
+        self.arr = ArrRequeue(runtime.http, self.arr_instances)
+        self.cloud.on_dead = self.arr.dead
+        try:
+            async with background(outbox.run(), self.cloud.run(), self.downloader.run()):
+                yield
+        finally:
+            await self.arr.close()
 
     async def _deleted(self, rows: list[asyncpg.Record]) -> None:
         await self.downloader.forget([row["hash"] for row in rows])

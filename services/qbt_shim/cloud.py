@@ -5,6 +5,7 @@ call per poll until TorBox has it all, when the local downloader takes over."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -43,6 +44,7 @@ class CloudWorker:
         self.config = config
         self.adds = WindowLimiter(*TORBOX_ADD_LIMITS)
         self.on_local = lambda: None  # the downloader's nudge
+        self.on_dead: Callable[[str, str], None] = lambda torrent_hash, category: None  # the *arr re-search
         self._wake = asyncio.Event()
 
     def nudge(self) -> None:
@@ -89,7 +91,8 @@ class CloudWorker:
 
     async def _refused(self, key: str, row: asyncpg.Record, error: TorBoxError) -> None:
         if error.code == "ACTIVE_LIMIT":
-            await repo.retry_later(self.db, row["hash"], _later(60), "TorBox: too many active downloads; waiting")
+            retry = _later(self.config.limit_retry_seconds)
+            await repo.retry_later(self.db, row["hash"], retry, "TorBox: too many active downloads; waiting")
         elif error.code == "DUPLICATE_ITEM":
             found = next((t for t in await self.torbox.torrents(key) if t.hash.lower() == row["hash"]), None)
             await repo.mark_submitted(self.db, row["hash"], found.id if found else None, None)
@@ -123,6 +126,7 @@ class CloudWorker:
                 message = f"TorBox: the download {item.download_state.strip()}"
                 await repo.fail(self.db, row["hash"], message)
                 await self.events.changed(row["hash"], row["name"], "error", row["category"], error=message)
+                self.on_dead(row["hash"], row["category"])
             elif item.ready:
                 files = [(i, str(safe_relative(_inside(f.name))), f.size, f.id) for i, f in enumerate(item.files)]
                 size = sum(f.size for f in item.files)

@@ -22,6 +22,7 @@ class ShimConfig:
     ban_after: int = 5  # failed logins from one address (qBittorrent's default)
     ban_seconds: float = 3600.0
     session_seconds: float = 3600.0
+    limit_retry_seconds: float = 60.0  # a torrent TorBox refused for a full account is offered again after this
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ShimConfig:

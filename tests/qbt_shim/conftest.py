@@ -70,19 +70,20 @@ async def torbox():
 
 
 def shim_settings(tmp_path, fresh_dsn, nats_url, torbox, **env):
-    return make_settings(
-        tmp_path,
-        DATABASE_URL=fresh_dsn,
-        NATS_URL=nats_url,
-        TORBOX_API_URL=torbox.base_url,
-        QBT_TORBOX_TOKEN=TOKEN,
-        QBT_PASSWORD=PASSWORD,
-        DOWNLOAD_ROOT=str(tmp_path / "downloads"),
-        **env,
-    )
+    base = {
+        "DATABASE_URL": fresh_dsn,
+        "NATS_URL": nats_url,
+        "TORBOX_API_URL": torbox.base_url,
+        "QBT_TORBOX_TOKEN": TOKEN,
+        "QBT_PASSWORD": PASSWORD,
+        "DOWNLOAD_ROOT": str(tmp_path / "downloads"),
+    }
+    return make_settings(tmp_path, **{**base, **env})
 
 
-SHIM_CONFIG = ShimConfig(poll_active_seconds=0.2, poll_idle_seconds=0.3, ban_after=5, ban_seconds=60)
+SHIM_CONFIG = ShimConfig(
+    poll_active_seconds=0.2, poll_idle_seconds=0.3, ban_after=5, ban_seconds=60, limit_retry_seconds=0.5
+)
 
 
 @pytest.fixture
