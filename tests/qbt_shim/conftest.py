@@ -91,6 +91,7 @@ async def shim(tmp_path, fresh_dsn, nats_url, torbox):
     settings = shim_settings(tmp_path, fresh_dsn, nats_url, torbox)
     bus = await Bus.connect(nats_url, "tests")
     await ensure_streams(bus)
+    await bus.js.purge_stream("TORRENT_STATUS")  # the events of this test only
     app = build(settings, SHIM_CONFIG)
     async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as client:
         harness = Shim(client, base, torbox, settings.download_root, app, bus)
