@@ -16,7 +16,7 @@ from libs.torbox import TORBOX_ADD_LIMITS, TorBoxClient, TorBoxError
 
 from . import repository as repo
 from .config import ShimConfig
-from .paths import safe_relative
+from .paths import safe_name, safe_relative
 from .states import cloud_is_dead
 from .status import StatusEvents
 from .torbox_key import NoKey, ShimKey
@@ -130,7 +130,7 @@ class CloudWorker:
             elif item.ready:
                 files = [(i, str(safe_relative(_inside(f.name))), f.size, f.id) for i, f in enumerate(item.files)]
                 size = sum(f.size for f in item.files)
-                moved = await repo.start_local(self.db, row["hash"], files, size) or moved
+                moved = await repo.start_local(self.db, row["hash"], files, size, _better_name(row, item.name)) or moved
             else:
                 await repo.update_cloud(
                     self.db,
@@ -141,7 +141,7 @@ class CloudWorker:
                     speed=item.download_speed,
                     eta=item.eta,
                     size=item.size,
-                    name=None,
+                    name=_better_name(row, item.name),
                 )
                 if row["phase"] == "submitted":
                     await self.events.changed(row["hash"], row["name"], "cloud", row["category"])
@@ -163,6 +163,13 @@ class CloudWorker:
                     await self.torbox.delete_queued(key, row["torbox_queued_id"])
             except TorBoxError as error:
                 log.warning("not deleted at TorBox", hash=row["hash"], code=error.code)
+
+
+def _better_name(row: asyncpg.Record, torbox_name: str) -> str | None:
+    """A magnet without `dn` is known by its hash until TorBox has read the torrent's own name."""
+    if row["name"] == row["hash"] and torbox_name:
+        return safe_name(torbox_name)
+    return None
 
 
 def _inside(name: str) -> str:

@@ -200,16 +200,20 @@ async def update_cloud(
     )
 
 
-async def start_local(db: asyncpg.Pool, torrent_hash: str, files: list[tuple[int, str, int, int]], size: int) -> bool:
+async def start_local(
+    db: asyncpg.Pool, torrent_hash: str, files: list[tuple[int, str, int, int]], size: int, name: str | None = None
+) -> bool:
     """Cloud → local with the file list; False if it already moved on (another poll, or deleted)."""
     async with db.acquire() as connection, connection.transaction():
         moved = await connection.fetchval(
             """
-            UPDATE qbt_torrents SET phase = 'local', cloud_progress = 1, cloud_speed = 0, size = $2, updated_at = now()
+            UPDATE qbt_torrents SET phase = 'local', cloud_progress = 1, cloud_speed = 0, size = $2,
+                   name = coalesce($3, name), updated_at = now()
             WHERE hash = $1 AND phase IN ('submitted', 'cloud') RETURNING true
             """,
             torrent_hash,
             size,
+            name,
         )
         if not moved:
             return False

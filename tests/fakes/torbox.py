@@ -122,6 +122,7 @@ class FakeTorBox:
         self.cdn_error_page = False  # the CDN answers 200 with an HTML error page instead of the file
         self.cdn_ranges: list[str | None] = []  # the Range header of every CDN request
         self.dead: set[str] = set()  # hashes whose download TorBox reports failed
+        self.cdn_override: dict[str, str] = {}  # hash → a URL `requestdl` hands out instead (benchmarks)
         self._windows: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._next_id = 1000
         self._links: dict[str, tuple[str, str]] = {}  # CDN link id → (hash, file name)
@@ -370,6 +371,8 @@ class FakeTorBox:
         if not file_id.isdigit() or int(file_id) >= len(item.torrent.files):
             return error(404, "ITEM_NOT_FOUND", "File not found.")
         file = item.torrent.files[int(file_id)]
+        if item.torrent.hash in self.cdn_override:
+            return json_response(self.cdn_override[item.torrent.hash], detail="Download link generated.")
         link = hashlib.sha256(f"{account.token}/{item.id}/{file_id}/{time.time()}".encode()).hexdigest()[:32]
         self._links[link] = (item.torrent.hash, file.name)
         url = f"{self.base_url}/cdn/{link}/{file.name.rsplit('/', 1)[-1]}"

@@ -181,3 +181,11 @@ async def test_the_widget_counts(shim):
         "download_speed_bytes": 0,
         "download_speed_human": "0 B/s",
     }
+
+
+async def test_a_magnet_without_a_name_takes_the_name_torbox_reads(shim):
+    response = await shim.client.post("/api/v2/torrents/add", data={"urls": f"magnet:?xt=urn:btih:{MOVIE[0]}"})
+    assert response.text == "Ok." and (await shim.one(MOVIE[0]))["name"] == MOVIE[0]
+    done = await completed(shim, MOVIE[0])
+    assert done["name"] == MOVIE[1] and done["content_path"].endswith("/" + MOVIE[1])
+    assert_on_disk(Path(done["content_path"]), MOVIE)
