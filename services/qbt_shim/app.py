@@ -61,7 +61,7 @@ class QbtShim:
         torbox = TorBoxClient(runtime.http, self.settings.torbox_api_url)
         key = ShimKey(runtime.bus, self.settings.qbt_torbox_token, self.settings.qbt_pool_user)
         self.cloud = CloudWorker(runtime.db, torbox, key, events, self.config)
-        self.downloader = Downloader(runtime.db, runtime.http, torbox, key, events, self.config, self.root)
+        self.downloader = Downloader(runtime.db, torbox, key, events, self.config, self.root)
         self.torrents = TorrentService(runtime.db, self.root, events, self.downloader.live)
         self.torrents.on_added = self.cloud.nudge
         self.torrents.on_deleted = self._deleted

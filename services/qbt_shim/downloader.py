@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import asyncpg
-import httpx
 
 from libs.telemetry import get_logger
 from libs.torbox import TorBoxClient, TorBoxError
@@ -24,13 +24,10 @@ from .config import ShimConfig
 from .paths import PathRefused, confine
 from .status import StatusEvents
 from .torbox_key import NoKey, ShimKey
+from .transfer import TransferError, fetch_into
 from .views import Live
 
 log = get_logger(__name__)
-
-
-class TransferError(Exception):
-    """This attempt failed; the file is tried again later from where it stopped."""
 
 
 @dataclass
@@ -61,7 +58,6 @@ class Downloader:
     def __init__(
         self,
         db: asyncpg.Pool,
-        http: httpx.AsyncClient,
         torbox: TorBoxClient,
         key: ShimKey,
         events: StatusEvents,
@@ -69,7 +65,6 @@ class Downloader:
         root: Path,
     ) -> None:
         self.db = db
-        self.http = http
         self.torbox = torbox
         self.key = key
         self.events = events
@@ -79,6 +74,7 @@ class Downloader:
         self._running: dict[tuple[str, int], asyncio.Task[None]] = {}
         self._retry_at: dict[tuple[str, int], float] = {}
         self._links: dict[tuple[int, int], tuple[float, str]] = {}
+        self._stops: dict[str, threading.Event] = {}  # per torrent: tells its worker threads to stop
         self._slots = asyncio.Semaphore(config.downloads_at_once)
         self._wake = asyncio.Event()
 
@@ -93,6 +89,8 @@ class Downloader:
 
     async def forget(self, hashes: list[str]) -> None:
         """Deleted torrents: their transfers stop now and nothing of them is saved again."""
+        for torrent_hash in hashes:
+            self._stops.pop(torrent_hash, threading.Event()).set()  # a thread cannot be cancelled: told
         tasks = [task for (h, _), task in self._running.items() if h in hashes]
         for task in tasks:
             task.cancel()
@@ -118,6 +116,8 @@ class Downloader:
                 except TimeoutError:
                     pass
         finally:
+            for stop in self._stops.values():
+                stop.set()
             for task in self._running.values():
                 task.cancel()
             await asyncio.gather(*self._running.values(), return_exceptions=True)
@@ -155,7 +155,7 @@ class Downloader:
                 if size != row["size"]:
                     raise TransferError(f"got {size} bytes of {row['size']}")
                 await asyncio.to_thread(os.replace, part, target)
-            except (TransferError, TorBoxError, NoKey, httpx.HTTPError, OSError) as error:
+            except (TransferError, TorBoxError, NoKey, OSError) as error:
                 progress.stalled = True
                 self._retry_at[slot] = time.monotonic() + 15
                 log.warning("download interrupted; will resume", hash=row["hash"], error=str(error)[:200])
@@ -179,34 +179,18 @@ class Downloader:
         if have == row["size"]:
             return
         url = await self._link(row)
-        headers = {"Range": f"bytes={have}-"} if have else {}
-        async with self.http.stream("GET", url, headers=headers, timeout=30) as response:
-            if response.status_code == 200 and have:
-                have = 0  # the CDN ignored the Range: start over rather than append a second copy
-            elif response.status_code not in (200, 206):
-                self._links.pop((row["torbox_id"], row["torbox_file_id"]), None)
-                raise TransferError(f"the CDN answered {response.status_code}")
-            if "text/html" in response.headers.get("content-type", ""):
-                raise TransferError("the CDN answered with a web page, not the file")
-            handle = await asyncio.to_thread(open, part, "r+b" if have else "wb")
-            try:
-                await asyncio.to_thread(handle.seek, have)
-                chunks = response.aiter_bytes(self.config.chunk_bytes)
-                while True:
-                    try:
-                        async with asyncio.timeout(self.config.stall_seconds):
-                            chunk = await anext(chunks)
-                    except StopAsyncIteration:
-                        break
-                    except TimeoutError:
-                        raise TransferError("no data for too long") from None
-                    await asyncio.to_thread(handle.write, chunk)
-                    have += len(chunk)
-                    progress.files[row["index"]] = have
-                    if have > row["size"]:
-                        raise TransferError("more bytes than the file has")
-            finally:
-                await asyncio.to_thread(handle.close)
+        stop = self._stops.setdefault(row["hash"], threading.Event())
+
+        def on_progress(done: int) -> None:  # from the worker thread: one int assignment
+            progress.files[row["index"]] = done
+
+        try:
+            await asyncio.to_thread(
+                fetch_into, url, part, have, row["size"], on_progress, stop, self.config.stall_seconds
+            )
+        except TransferError:
+            self._links.pop((row["torbox_id"], row["torbox_file_id"]), None)  # a fresh link next time
+            raise
 
     async def _link(self, row: asyncpg.Record) -> str:
         """One `requestdl` per file, its link reused while it is young (TorBox opens it for an hour)."""

@@ -243,6 +243,8 @@ async def save_progress(db: asyncpg.Pool, progress: list[tuple[str, int, int]]) 
 async def file_done(db: asyncpg.Pool, torrent_hash: str, index: int, size: int) -> bool:
     """Mark a file done; True when it was the torrent's last one (the torrent is then completed)."""
     async with db.acquire() as connection, connection.transaction():
+        # the torrent's row first: two files finishing at once would each see the other still undone
+        await connection.execute("SELECT 1 FROM qbt_torrents WHERE hash = $1 FOR UPDATE", torrent_hash)
         await connection.execute(
             "UPDATE qbt_files SET done = true, downloaded = $3 WHERE hash = $1 AND index = $2",
             torrent_hash,
