@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-BUFFER_BYTES = 4 << 20
+BUFFER_BYTES = 1 << 20
 MAX_REDIRECTS = 5
 
 
@@ -63,26 +63,46 @@ def fetch_into(
             raise TransferError(f"the CDN answered {response.status}")
         if "text/html" in (response.getheader("content-type") or ""):
             raise TransferError("the CDN answered with a web page, not the file")
-        with open(part, "r+b" if have else "wb") as handle:
+        with open(part, "r+b" if have else "wb", buffering=0) as handle:
             handle.seek(have)
             handle.truncate()
-            while True:
-                if stop.is_set():
-                    raise TransferError("stopped")
-                try:
-                    # what the socket has, up to the buffer's size: progress shows on a slow link too
-                    chunk = response.read1(BUFFER_BYTES)
-                except TimeoutError:
-                    raise TransferError("no data for too long") from None
-                except (OSError, http.client.HTTPException) as error:
-                    raise TransferError(f"the connection broke ({type(error).__name__})") from None
-                if not chunk:
-                    break
-                handle.write(chunk)
-                have += len(chunk)
+            for count, chunk in _body(response, stop):
+                handle.write(chunk[:count])
+                have += count
                 on_progress(have)
                 if have > size:
                     raise TransferError("more bytes than the file has")
     finally:
         connection.close()
     return have
+
+
+def _body(response: http.client.HTTPResponse, stop: threading.Event):
+    """(count, buffer) for each read of the body: whatever the socket has, so progress shows on a slow link.
+    A body of known length is read into one reusable buffer (no copy per read: curl's pace on a fast one)."""
+    length = response.getheader("content-length")
+    known = length is not None and length.isdigit() and not response.chunked
+    remaining = int(length) if known else 0
+    buffer = memoryview(bytearray(BUFFER_BYTES))
+    while True:
+        if stop.is_set():
+            raise TransferError("stopped")
+        try:
+            if known:
+                if remaining <= 0:
+                    return
+                count = response.fp.readinto1(buffer[: min(BUFFER_BYTES, remaining)])
+                remaining -= count
+                chunk = buffer
+            else:
+                data = response.read1(BUFFER_BYTES)
+                count, chunk = len(data), memoryview(data)
+        except TimeoutError:
+            raise TransferError("no data for too long") from None
+        except (OSError, http.client.HTTPException) as error:
+            raise TransferError(f"the connection broke ({type(error).__name__})") from None
+        if not count:
+            if known:
+                raise TransferError("the connection closed before the end of the file")
+            return
+        yield count, chunk
