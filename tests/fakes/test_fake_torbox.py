@@ -181,3 +181,24 @@ async def test_the_client_checks_the_cache_in_one_call(torbox):
         assert list(cached) == [HASH]  # b… is known but not cached, c… unknown
         assert cached[HASH].files[0].name.endswith(".mkv") and cached[HASH].size == 301_000
         assert await client.check_cached("good-token", []) == {}
+
+
+async def test_the_client_adds_lists_links_and_deletes(torbox):
+    fake, _ = torbox
+    fake.accounts["good-token"].active_limit = 0
+    async with http_client("tests") as http:
+        client = TorBoxClient(http, fake.base_url)
+        added = await client.create_torrent("good-token", f"magnet:?xt=urn:btih:{HASH}")
+        listed = await client.torrent("good-token", added["torrent_id"])
+        assert listed.ready and [f.name for f in listed.files][0].endswith("The.Matrix.1999.1080p.mkv")
+        link = await client.request_download("good-token", listed.id, listed.files[0].id, user_ip="203.0.113.1")
+        assert link.startswith(fake.base_url + "/cdn/") and "good-token" not in link
+        data = fastbencode.bencode({b"info": {b"name": b"Q", b"length": 1, b"piece length": 16, b"pieces": b"0" * 20}})
+        with pytest.raises(TorBoxError) as full:  # an uncached add past the account's active limit
+            await client.create_torrent("good-token", torrent_file=data)
+        assert full.value.code == "ACTIVE_LIMIT"
+        await client.delete_torrent("good-token", listed.id)
+        assert await client.torrents("good-token") == []
+        with pytest.raises(TorBoxError) as missing:
+            await client.delete_queued("good-token", 12345)
+        assert missing.value.code == "ITEM_NOT_FOUND"
