@@ -190,7 +190,7 @@ async def test_the_client_adds_lists_links_and_deletes(torbox):
         client = TorBoxClient(http, fake.base_url)
         added = await client.create_torrent("good-token", f"magnet:?xt=urn:btih:{HASH}")
         listed = await client.torrent("good-token", added["torrent_id"])
-        assert listed.ready and [f.name for f in listed.files][0].endswith("The.Matrix.1999.1080p.mkv")
+        assert listed.ready and listed.files[0].name.endswith("The.Matrix.1999.1080p.mkv")
         link = await client.request_download("good-token", listed.id, listed.files[0].id, user_ip="203.0.113.1")
         assert link.startswith(fake.base_url + "/cdn/") and "good-token" not in link
         data = fastbencode.bencode({b"info": {b"name": b"Q", b"length": 1, b"piece length": 16, b"pieces": b"0" * 20}})
