@@ -1,0 +1,134 @@
+"""Media servers told about finished downloads, in one call per server per window.
+
+A completion (`torrent.status` from qbt-shim, or a tracked client's download) puts its file paths — mapped
+to each enabled server's view — into `notifier_refresh_queue` before its event is acknowledged. The flusher
+sends a server everything that waited once the oldest entry is `coalesceSeconds` old: one
+`/Library/Media/Updated` with the file paths (never folders: Jellyfin widens sibling folders to the whole
+library), or one `/Library/Refresh` when some completion had no path. A failed call stays queued and is
+tried again with back-off; it never holds back another server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from libs.bus import Bus, Consumer
+from libs.schemas import TORRENT_STATUS, TorrentStatus
+from libs.telemetry import get_logger
+
+from .mapping import map_path
+from .media_servers import MediaServerClient, MediaServerError, target_of
+from .settings import SettingsStore
+
+log = get_logger(__name__)
+SERVERS = ("jellyfin", "emby")
+
+
+def backoff_seconds(attempts: int) -> float:
+    return min(300.0, 5.0 * 2 ** max(0, attempts - 1))
+
+
+class Refresher:
+    def __init__(
+        self, db: asyncpg.Pool, settings: SettingsStore, client: MediaServerClient, tick_seconds: float = 0.5
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.client = client
+        self.tick = tick_seconds
+
+    def consumer(self, bus: Bus) -> Consumer[TorrentStatus]:
+        return Consumer(bus, TORRENT_STATUS, "notifier-refresh", self.torrents_changed, batch=200)
+
+    async def torrents_changed(self, events: Sequence[TorrentStatus]) -> None:
+        for event in events:
+            if event.state == "completed":
+                await self.completed(event.files or ([event.content_path] if event.content_path else []))
+
+    async def completed(self, paths: list[str]) -> None:
+        """Queue these finished files for every enabled server (no path: a full refresh)."""
+        settings = await self.settings.get()
+        rows = []
+        for name in SERVERS:
+            if target_of(name, getattr(settings, name)) is None:
+                continue
+            mapped = [map_path(p, settings.path_mappings) for p in paths] or [""]
+            rows += [(name, path) for path in mapped]
+        if rows:
+            # a path already waiting keeps its place: the window runs from the first completion
+            await self.db.executemany(
+                "INSERT INTO notifier_refresh_queue (server, path) VALUES ($1, $2) ON CONFLICT DO NOTHING", rows
+            )
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the database away: the queue waits for it
+                log.warning("refresh round failed", error=type(error).__name__)
+            await asyncio.sleep(self.tick)
+
+    async def flush(self, now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        settings = await self.settings.get()
+        window = timedelta(seconds=settings.coalesce_seconds)
+        due = await self.db.fetch(
+            """
+            SELECT server, array_agg(path ORDER BY path) AS paths, max(attempts) AS attempts
+            FROM notifier_refresh_queue WHERE next_try_at <= $1
+            GROUP BY server HAVING min(queued_at) <= $2
+            """,
+            now,
+            now - window,
+        )
+        await asyncio.gather(*(self._send(row, settings, now) for row in due))
+
+    async def _send(self, row: asyncpg.Record, settings, now: datetime) -> None:
+        name, paths = row["server"], list(row["paths"])
+        target = target_of(name, getattr(settings, name))
+        if target is None:  # disabled since: what waited for it is dropped
+            await self.db.execute("DELETE FROM notifier_refresh_queue WHERE server = $1", name)
+            return
+        full = "" in paths
+        try:
+            if full:
+                await self.client.refresh_all(target)
+            else:
+                await self.client.files_updated(target, paths)
+        except MediaServerError as error:
+            attempts = row["attempts"] + 1
+            await self.db.execute(
+                """
+                UPDATE notifier_refresh_queue SET attempts = $2, next_try_at = $3, last_error = $4
+                WHERE server = $1 AND path = ANY($5::text[])
+                """,
+                name,
+                attempts,
+                now + timedelta(seconds=backoff_seconds(attempts)),
+                str(error),
+                paths,
+            )
+            await self._log(name, len(paths), full, str(error))
+            log.warning("media server refresh failed; will retry", server=name, error=str(error), attempts=attempts)
+            return
+        await self.db.execute(
+            "DELETE FROM notifier_refresh_queue WHERE server = $1 AND path = ANY($2::text[])", name, paths
+        )
+        await self._log(name, len(paths), full, None)
+        log.info("media server told", server=name, paths=len(paths), full_scan=full)
+
+    async def _log(self, server: str, paths: int, full: bool, error: str | None) -> None:
+        await self.db.execute(
+            "INSERT INTO notifier_refresh_log (server, paths, full_scan, ok, error) VALUES ($1, $2, $3, $4, $5)",
+            server,
+            paths,
+            full,
+            error is None,
+            error,
+        )

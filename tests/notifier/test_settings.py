@@ -1,0 +1,75 @@
+"""The integrations document: admin only, partial updates, keys encrypted at rest and masked on read."""
+
+import httpx
+
+from libs.crypto import MASK
+
+
+async def test_admin_token_required(notifier):
+    async with httpx.AsyncClient(base_url=notifier.base) as anonymous:
+        assert (await anonymous.get("/settings/integrations")).status_code == 401
+        wrong = await anonymous.get("/settings/integrations", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 403
+
+
+async def test_defaults_then_partial_updates_with_the_key_masked_and_encrypted(notifier):
+    first = (await notifier.client.get("/settings/integrations")).json()
+    assert first == {
+        "jellyfin": {"enabled": False, "url": "", "apiKey": ""},
+        "emby": {"enabled": False, "url": "", "apiKey": ""},
+        "pathMappings": [],
+        "coalesceSeconds": 30.0,
+    }
+    key = "jellyfin-secret-key-123456"
+    shown = await notifier.configure(jellyfin={"enabled": True, "url": "http://jf:8096", "apiKey": key})
+    assert shown["jellyfin"]["apiKey"] == MASK + key[-4:] and key not in str(shown)
+    # a PATCH that sends the mask back (what a settings page does) keeps the stored key
+    again = await notifier.configure(jellyfin={"apiKey": shown["jellyfin"]["apiKey"], "url": "http://jf2:8096"})
+    assert again["jellyfin"] == {"enabled": True, "url": "http://jf2:8096", "apiKey": MASK + key[-4:]}
+    assert again["coalesceSeconds"] == 30.0  # untouched
+    stored = await _stored(notifier)
+    assert key not in stored and "jf2" in stored
+    assert (await notifier.app.state.notifier.store.get()).jellyfin.api_key == key
+
+
+async def _stored(notifier) -> str:
+    from libs.db import create_pool
+
+    db = await create_pool(notifier.settings.database_url, min_size=1, max_size=1)
+    try:
+        return str(await db.fetchval("SELECT document FROM notifier_settings"))
+    finally:
+        await db.close()
+
+
+async def test_bad_input_is_a_422_naming_the_field(notifier):
+    for body, field in [
+        ({"jellyfin": {"enabled": True, "url": "http://jf:8096"}}, "jellyfin.apiKey"),
+        ({"emby": {"enabled": True, "apiKey": "k"}}, "emby.url"),
+        ({"emby": {"url": "ftp://x"}}, "emby.url"),
+        ({"coalesceSeconds": -1}, "coalesceSeconds"),
+        ({"pathMappings": [{"from": "relative", "to": "/media"}]}, "pathMappings[0].from"),
+        ({"plex": {}}, None),
+    ]:
+        response = await notifier.client.patch("/settings/integrations", json=body)
+        assert response.status_code in (400, 422), body
+        if field:
+            assert response.status_code == 422 and response.json()["field"] == field, (body, response.text)
+    assert (await notifier.client.patch("/settings/integrations", content=b"{nope")).status_code == 400
+
+
+async def test_connection_tests_say_ok_or_why_not(notifier):
+    jellyfin, emby = notifier.jellyfin, notifier.emby
+    assert (await notifier.client.post("/settings/integrations/test-jellyfin")).status_code == 422  # nothing saved
+    await notifier.enable_both()
+    ok = (await notifier.client.post("/settings/integrations/test-jellyfin")).json()
+    assert ok == {"ok": True, "serverName": "fake Jellyfin", "version": "12.0.0"}
+    assert (await notifier.client.post("/settings/integrations/test-emby")).json()["ok"] is True
+    await notifier.configure(jellyfin={"apiKey": "a-wrong-key-000"})
+    refused = (await notifier.client.post("/settings/integrations/test-jellyfin")).json()
+    assert refused["ok"] is False and "refused the API key (401)" in refused["error"]
+    assert "a-wrong-key-000" not in refused["error"]
+    emby.down = True
+    down = (await notifier.client.post("/settings/integrations/test-emby")).json()
+    assert down == {"ok": False, "error": "emby answered 503"}
+    assert jellyfin.legacy_auth is False  # the Jellyfin 12 default: only the MediaBrowser header works
