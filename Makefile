@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install system-deps run test lint format clean
+.PHONY: install system-deps run demo test lint format clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/python -m libs.embedded.stack
+
+# `make run` with the test fakes as upstreams: try everything without a TorBox or Prowlarr account
+demo: install
+	$(BIN)/python -m tests.demo
 
 lint: install
 	$(BIN)/ruff check .

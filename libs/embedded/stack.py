@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -175,8 +176,10 @@ def public_urls(base: str, data_dir: Path) -> str:
     )
 
 
-def main() -> int:
-    env = environment()
+def main(env: dict[str, str] | None = None, after_start: Callable[[str], str | None] | None = None) -> int:
+    """Run the stack until Ctrl-C. `after_start(public_url)` runs once everything answers (`make demo` seeds
+    its data there) and may return more to print."""
+    env = environment() if env is None else env
     settings = load_settings(env)
     data_dir = settings.data_dir
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
@@ -203,6 +206,10 @@ def main() -> int:
         base = (env.get("CHILLPROXY_PUBLIC_URL") or f"http://localhost:{settings.port}").rstrip("/")
         stack.write_state(base)
         say(public_urls(base, data_dir))
+        if after_start is not None:
+            extra = after_start(base)
+            if extra:
+                say(extra)
         stack.supervise(stop)
         return 0
     finally:

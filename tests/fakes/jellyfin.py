@@ -37,6 +37,7 @@ class FakeJellyfin:
                 Route("/System/Info/Public", self.public_info),
                 Route("/Library/Media/Updated", self.media_updated, methods=["POST"]),
                 Route("/Library/Refresh", self.refresh, methods=["POST"]),
+                Route("/__calls", self.recorded),
             ]
         )
 
@@ -84,6 +85,11 @@ class FakeJellyfin:
             return Response(b"", 400)
         self.calls.append((time.monotonic(), "/Library/Media/Updated", paths))
         return Response(status_code=204)
+
+    async def recorded(self, request: Request) -> Response:
+        """What it was told, for a person trying `make demo` (not part of Jellyfin's API)."""
+        body = [{"path": path, "paths": paths} for _, path, paths in self.calls]
+        return Response(msgspec.json.encode(body), media_type="application/json")
 
     async def refresh(self, request: Request) -> Response:
         if refused := self._refused(request):

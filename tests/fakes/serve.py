@@ -12,10 +12,12 @@ import asyncio
 import json
 import signal
 from contextlib import AsyncExitStack
+from pathlib import Path
 
 from libs.telemetry import configure_logging
 from tests.fakes.catalogue import ENTRIES, GB, hash_of, stock
 from tests.fakes.cinemeta import FakeCinemeta
+from tests.fakes.jellyfin import FakeJellyfin
 from tests.fakes.prowlarr import FakeProwlarr
 from tests.fakes.prowlarr import Release as ProwlarrRelease
 from tests.fakes.torbox import FakeTorBox
@@ -51,12 +53,13 @@ async def main(args: argparse.Namespace) -> None:
     torbox.latency, cinemeta.latency = args.torbox_latency, args.cinemeta_latency
     torbox.general_limit = 10**9 if args.no_rate_limits else torbox.general_limit
     torbox.add_account(DEMO_TOKEN)
+    jellyfin = FakeJellyfin()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with AsyncExitStack() as stack:
-        for fake in (prowlarr, torbox, cinemeta):
+        for fake in (prowlarr, torbox, cinemeta, jellyfin):
             await stack.enter_async_context(serving_fake(fake))
         line = {
             "prowlarr": prowlarr.base_url,
@@ -64,9 +67,13 @@ async def main(args: argparse.Namespace) -> None:
             "torbox": torbox.base_url,
             "cinemeta": cinemeta.base_url,
             "torboxToken": DEMO_TOKEN,
+            "jellyfin": jellyfin.base_url,
+            "jellyfinApiKey": jellyfin.api_key,
             "catalogue": sorted({e.imdb for e in ENTRIES}),
         }
         print(json.dumps(line), flush=True)
+        if args.info_file:  # for a parent that reads a file rather than our output (`make demo`)
+            Path(args.info_file).write_text(json.dumps(line))
         await stop.wait()
 
 
@@ -79,4 +86,5 @@ if __name__ == "__main__":
     cli.add_argument("--slow-seconds", type=float, default=4.0)
     cli.add_argument("--download-seconds", type=float, default=20.0)
     cli.add_argument("--no-rate-limits", action="store_true")
+    cli.add_argument("--info-file", help="also write the JSON line here")
     asyncio.run(main(cli.parse_args()))

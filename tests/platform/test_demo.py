@@ -1,0 +1,82 @@
+"""`make demo` from a fresh folder: the whole stack with the fakes, its printed Stremio link lists streams
+that play, and a magnet added through the qBittorrent API lands on disk and reaches the fake Jellyfin."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from libs.embedded import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def read_until(process: subprocess.Popen, text: str, output: list[str], timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        output.append(line)
+        if text in line:
+            return
+    raise AssertionError(f"{text!r} not printed; output:\n{''.join(output)}")
+
+
+def test_the_demo_plays_downloads_and_refreshes(tmp_path):
+    data, port = tmp_path / "demo", free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL")}
+    env.update(CHILLPROXY_DEMO_DATA=str(data), CHILLPROXY_PORT=str(port), CHILLPROXY_ENV_FILE=str(tmp_path / "no"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.demo"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    try:
+        read_until(process, "what the fake Jellyfin was told", output)
+        printed = "".join(output)
+        manifest = re.search(r"install (http://\S+/manifest\.json)", printed).group(1)
+        calls_url = re.search(r"told: curl (\S+)", printed).group(1)
+        secrets = json.loads((data / "secrets.json").read_text())
+        assert secrets["QBT_PASSWORD"] not in printed and secrets["ADMIN_TOKEN"] not in printed
+        with httpx.Client(timeout=30) as client:
+            assert client.get(manifest).json()["behaviorHints"]["configurationRequired"] is False
+            streams = client.get(manifest.replace("manifest.json", "stream/series/tt0944947:1:2.json")).json()
+            first = streams["streams"][0]
+            assert first["description"].startswith("Game.of.Thrones.S01.1080p.BluRay")
+            played = client.get(first["url"])
+            assert played.status_code == 302 and "/cdn/" in played.headers["location"]
+
+            base = f"http://localhost:{port}"
+            login = client.post(
+                f"{base}/api/v2/auth/login", data={"username": "admin", "password": secrets["QBT_PASSWORD"]}
+            )
+            assert login.text == "Ok."
+            magnet = "magnet:?xt=urn:btih:" + "d" * 40 + "&dn=Demo.Show.S01E01.720p"
+            assert (
+                client.post(f"{base}/api/v2/torrents/add", data={"urls": magnet, "category": "tv-sonarr"}).text == "Ok."
+            )
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                (torrent,) = client.get(f"{base}/api/v2/torrents/info").json()
+                if torrent["state"] == "stoppedUP":
+                    break
+                time.sleep(0.5)
+            assert torrent["state"] == "stoppedUP" and Path(torrent["content_path"]).is_dir()
+            assert str(data / "downloads" / "tv-sonarr") in torrent["content_path"]
+            while time.monotonic() < deadline and not client.get(calls_url).json():
+                time.sleep(0.5)
+            (call,) = client.get(calls_url).json()
+            assert call["path"] == "/Library/Media/Updated" and call["paths"][0].startswith(torrent["content_path"])
+    finally:
+        process.terminate()
+        process.wait(60)
