@@ -18,6 +18,12 @@ TORBOX_ADD_LIMITS = ((60, 3600.0), (10, 60.0))
 ErrorKind = Literal["unauthorized", "forbidden", "rate_limited", "server_error", "network", "client_error"]
 
 
+def path_in_torrent(name: str) -> str:
+    """TorBox names a file `<torrent name>/<path>`: the path is what identifies it inside the torrent."""
+    root, _, rest = name.partition("/")
+    return rest or root
+
+
 class TorBoxError(Exception):
     def __init__(self, status: int | None, code: str, detail: str, retry_after: float | None = None) -> None:
         super().__init__(f"TorBox {status or 'unreachable'} {code}: {detail}")

@@ -24,7 +24,7 @@ from . import repository as repo
 from . import views
 from .arr import ArrRequeue, parse_instances
 from .auth import Gate
-from .cloud import CloudWorker
+from .cloud import CloudWorker, TorBoxSide
 from .config import ShimConfig
 from .downloader import Downloader
 from .routes import routes
@@ -60,8 +60,9 @@ class QbtShim:
         events = StatusEvents(outbox)
         torbox = TorBoxClient(runtime.http, self.settings.torbox_api_url)
         key = ShimKey(runtime.bus, self.settings.qbt_torbox_token, self.settings.qbt_pool_user)
-        self.cloud = CloudWorker(runtime.db, torbox, key, events, self.config)
-        self.downloader = Downloader(runtime.db, torbox, key, events, self.config, self.root)
+        side = TorBoxSide(runtime.db, torbox, key, events, self.config)
+        self.cloud = CloudWorker(side)
+        self.downloader = Downloader(side, self.root)
         self.torrents = TorrentService(runtime.db, self.root, events, self.downloader.live)
         self.torrents.on_added = self.cloud.nudge
         self.torrents.on_deleted = self._deleted

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
 from libs.ratelimit import WindowLimiter
 from libs.telemetry import get_logger
-from libs.torbox import TORBOX_ADD_LIMITS, TorBoxClient, TorBoxError
+from libs.torbox import TORBOX_ADD_LIMITS, TorBoxClient, TorBoxError, path_in_torrent
 
 from . import repository as repo
 from .config import ShimConfig
@@ -28,20 +29,22 @@ def _later(seconds: float) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=seconds)
 
 
+@dataclass(frozen=True)
+class TorBoxSide:
+    """What the cloud worker and the downloader both work with."""
+
+    db: asyncpg.Pool
+    torbox: TorBoxClient
+    key: ShimKey
+    events: StatusEvents
+    config: ShimConfig
+
+
 class CloudWorker:
-    def __init__(
-        self,
-        db: asyncpg.Pool,
-        torbox: TorBoxClient,
-        key: ShimKey,
-        events: StatusEvents,
-        config: ShimConfig,
-    ) -> None:
-        self.db = db
-        self.torbox = torbox
-        self.key = key
-        self.events = events
-        self.config = config
+    def __init__(self, side: TorBoxSide) -> None:
+        self.db, self.torbox, self.key, self.events, self.config = (
+            side.db, side.torbox, side.key, side.events, side.config,
+        )  # fmt: skip
         self.adds = WindowLimiter(*TORBOX_ADD_LIMITS)
         self.on_local = lambda: None  # the downloader's nudge
         self.on_dead: Callable[[str, str], None] = lambda torrent_hash, category: None  # the *arr re-search
@@ -128,7 +131,9 @@ class CloudWorker:
                 await self.events.changed(row["hash"], row["name"], "error", row["category"], error=message)
                 self.on_dead(row["hash"], row["category"])
             elif item.ready:
-                files = [(i, str(safe_relative(_inside(f.name))), f.size, f.id) for i, f in enumerate(item.files)]
+                files = [
+                    (i, str(safe_relative(path_in_torrent(f.name))), f.size, f.id) for i, f in enumerate(item.files)
+                ]
                 size = sum(f.size for f in item.files)
                 moved = await repo.start_local(self.db, row["hash"], files, size, _better_name(row, item.name)) or moved
             else:
@@ -170,9 +175,3 @@ def _better_name(row: asyncpg.Record, torbox_name: str) -> str | None:
     if row["name"] == row["hash"] and torbox_name:
         return safe_name(torbox_name)
     return None
-
-
-def _inside(name: str) -> str:
-    """TorBox names files `<root>/<path>`; our folder is the torrent's own name, so the root goes."""
-    root, _, rest = name.partition("/")
-    return rest or root

@@ -17,13 +17,12 @@ from pathlib import Path, PurePosixPath
 import asyncpg
 
 from libs.telemetry import get_logger
-from libs.torbox import TorBoxClient, TorBoxError
+from libs.torbox import TorBoxError
 
 from . import repository as repo
-from .config import ShimConfig
+from .cloud import TorBoxSide
 from .paths import PathRefused, confine
-from .status import StatusEvents
-from .torbox_key import NoKey, ShimKey
+from .torbox_key import NoKey
 from .transfer import TransferError, fetch_into
 from .views import Live
 
@@ -55,27 +54,17 @@ class Progress:
 
 
 class Downloader:
-    def __init__(
-        self,
-        db: asyncpg.Pool,
-        torbox: TorBoxClient,
-        key: ShimKey,
-        events: StatusEvents,
-        config: ShimConfig,
-        root: Path,
-    ) -> None:
-        self.db = db
-        self.torbox = torbox
-        self.key = key
-        self.events = events
-        self.config = config
+    def __init__(self, side: TorBoxSide, root: Path) -> None:
+        self.db, self.torbox, self.key, self.events, self.config = (
+            side.db, side.torbox, side.key, side.events, side.config,
+        )  # fmt: skip
         self.root = root
         self._progress: dict[str, Progress] = {}
         self._running: dict[tuple[str, int], asyncio.Task[None]] = {}
         self._retry_at: dict[tuple[str, int], float] = {}
         self._links: dict[tuple[int, int], tuple[float, str]] = {}
         self._stops: dict[str, threading.Event] = {}  # per torrent: tells its worker threads to stop
-        self._slots = asyncio.Semaphore(config.downloads_at_once)
+        self._slots = asyncio.Semaphore(self.config.downloads_at_once)
         self._wake = asyncio.Event()
 
     def live(self, torrent_hash: str) -> Live | None:

@@ -82,9 +82,3 @@ def pick_file(
         if best is None or score > best[0]:
             best = (score, file)
     return best[1] if best else None
-
-
-def strip_root(name: str) -> str:
-    """TorBox names files `<torrent name>/<path>`; the path is what identifies the file."""
-    _, _, rest = name.partition("/")
-    return rest or name

@@ -17,10 +17,10 @@ from libs.ratelimit import WindowLimiter
 from libs.schemas import POOL_STREAM_END, POOL_STREAM_START, POOL_USAGE, StreamEnd, StreamStart, UsageEvent
 from libs.schemas.torbox import AccountTorrent
 from libs.telemetry import get_logger
-from libs.torbox import TORBOX_ADD_LIMITS, TorBoxClient, TorBoxError
+from libs.torbox import TORBOX_ADD_LIMITS, TorBoxClient, TorBoxError, path_in_torrent
 
 from .client import Client
-from .files import TorrentFile, pick_file, strip_root
+from .files import TorrentFile, pick_file
 from .finder import NotConfigured, ReleaseFinder
 from .keys import KeyRefused, KeySource, UserKey
 from .media_id import MediaId
@@ -163,7 +163,7 @@ class Player:
         return None
 
     async def _file_id(self, torrent: AccountTorrent, request: PlayRequest) -> int:
-        files = [TorrentFile(f.id, strip_root(f.name), f.size) for f in torrent.files]
+        files = [TorrentFile(f.id, path_in_torrent(f.name), f.size) for f in torrent.files]
         if request.file_name:
             named = [f for f in files if f.name == request.file_name]
             if len(named) == 1:

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from libs.schemas.stremio import AddonConfig, FoundRelease, Stream
 from libs.telemetry import get_logger
-from libs.torbox import TorBoxError
+from libs.torbox import TorBoxError, path_in_torrent
 
 from .availability import AvailabilityChecker, Known
 from .client import Client
-from .files import TorrentFile, pick_file, strip_root
+from .files import TorrentFile, pick_file
 from .finder import NotConfigured, ReleaseFinder, media_key
 from .keys import KeyRefused, KeySource, UserKey
 from .media_id import MediaId
@@ -106,7 +106,7 @@ class StreamService:
         now, from TorBox's file list); one not cached yet is offered on the strength of its title."""
         parsed = await self.parser.parse([f.title for f in found])
         listed: dict[str, list[TorrentFile]] = {
-            h: [TorrentFile(i, strip_root(f.name), f.size) for i, f in enumerate(files)]
+            h: [TorrentFile(i, path_in_torrent(f.name), f.size) for i, f in enumerate(files)]
             for h, files in known.items()
             if files is not None
         }

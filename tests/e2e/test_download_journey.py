@@ -1,13 +1,11 @@
 """Sonarr's side of the journey through Traefik only: a magnet added through the qBittorrent API is
 downloaded from TorBox into the download root, and Jellyfin is told the file's path as it sees it."""
 
-import asyncio
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 import httpx
 
-from libs.embedded import EmbeddedTraefik, free_port
 from services.notifier.app import build as build_notifier
 from services.qbt_shim.app import build as build_shim
 from services.qbt_shim.config import ShimConfig
@@ -15,7 +13,7 @@ from tests.conftest import make_settings
 from tests.fakes.jellyfin import FakeJellyfin
 from tests.fakes.torbox import FakeTorBox, file_bytes
 from tests.support.asgi import eventually, serving, serving_fake
-from tests.support.echo import echo_server
+from tests.support.traefik import behind_traefik
 
 TOKEN = "tb_journey_token_00000001"
 EPISODE = ("9" * 40, "Journey.Show.S02E05.1080p.WEB", [("Journey.Show.S02E05.1080p.WEB.mkv", 1_200_000)])
@@ -43,12 +41,8 @@ async def test_a_grab_lands_on_disk_and_jellyfin_hears_of_it(tmp_path, fresh_dsn
             "qbt-shim": await stack.enter_async_context(serving(build_shim(settings, shim_config))),
             "notifier": await stack.enter_async_context(serving(build_notifier(settings, tick_seconds=0.1))),
         }
-        for other in ("stream-proxy", "pool-allocator", "indexer-stats"):
-            backends[other] = await stack.enter_async_context(echo_server(other))
-        proxy = EmbeddedTraefik(tmp_path / "traefik", backends=backends, port=free_port(), host="127.0.0.1")
-        await asyncio.to_thread(proxy.start)
-        stack.callback(proxy.stop)
-        client = await stack.enter_async_context(httpx.AsyncClient(base_url=proxy.url, timeout=30))
+        public = await behind_traefik(stack, tmp_path, backends)
+        client = await stack.enter_async_context(httpx.AsyncClient(base_url=public, timeout=30))
 
         admin = {"Authorization": f"Bearer {settings.admin_token}"}
         document = {

@@ -1,14 +1,13 @@
 """Stremio's journey through Traefik only: an admin adds a pool key and a user, the user's Stremio lists an
 episode's streams and plays one — with the real pool-allocator and indexer-stats, the fakes as upstreams."""
 
-import asyncio
 from contextlib import AsyncExitStack
 from urllib.parse import unquote
 
 import httpx
 import pytest
 
-from libs.embedded import EmbeddedTraefik, free_port
+from libs.embedded import free_port
 from libs.schemas.stremio import AddonConfig, StoreConfig
 from services.indexer_stats.app import build as build_stats
 from services.indexer_stats.config import StatsConfig
@@ -23,7 +22,7 @@ from tests.fakes.cinemeta import FakeCinemeta
 from tests.fakes.prowlarr import FakeProwlarr
 from tests.fakes.torbox import FakeTorBox, file_bytes
 from tests.support.asgi import eventually, serving, serving_fake
-from tests.support.echo import echo_server
+from tests.support.traefik import behind_traefik
 
 POOL_KEY = "tb_pool_key_e2e_0000000001"
 
@@ -51,13 +50,9 @@ async def stack(tmp_path, fresh_dsn, nats_url):
             "stream-proxy": build_proxy(settings, StreamConfig(cache_namespace=f"-e2e{free_port()}")),
         }
         backends = {name: await stack.enter_async_context(serving(app)) for name, app in apps.items()}
-        for other in ("notifier", "qbt-shim"):
-            backends[other] = await stack.enter_async_context(echo_server(other))
-        proxy = EmbeddedTraefik(tmp_path / "traefik", backends=backends, port=free_port(), host="127.0.0.1")
-        await asyncio.to_thread(proxy.start)
-        stack.callback(proxy.stop)
-        client = await stack.enter_async_context(httpx.AsyncClient(base_url=proxy.url, timeout=30))
-        yield client, settings, torbox, proxy.url
+        public = await behind_traefik(stack, tmp_path, backends)
+        client = await stack.enter_async_context(httpx.AsyncClient(base_url=public, timeout=30))
+        yield client, settings, torbox, public
 
 
 async def test_an_episode_is_listed_ranked_and_played_through_traefik(stack, spans):

@@ -81,6 +81,13 @@ def error(status: int, code: str, detail: str, data: Any = None) -> Response:
     return json_response(data, status, success=False, error=code, detail=detail)
 
 
+async def _json_body(request: Request) -> dict[str, Any] | Response:
+    try:
+        return msgspec.json.decode(await request.body(), type=dict[str, Any])
+    except msgspec.DecodeError:
+        return error(400, "INVALID_OPTION", "Body must be JSON.")
+
+
 def file_bytes(torrent_hash: str, file_name: str, start: int, end: int) -> bytes:
     """Deterministic content of a file: anyone can compute what a download should contain."""
     seed = hashlib.sha256(f"{torrent_hash}/{file_name}".encode()).digest()
@@ -384,10 +391,9 @@ class FakeTorBox:
         account = self._gate(request, "controltorrent")
         if isinstance(account, Response):
             return account
-        try:
-            body = msgspec.json.decode(await request.body(), type=dict[str, Any])
-        except msgspec.DecodeError:
-            return error(400, "INVALID_OPTION", "Body must be JSON.")
+        body = await _json_body(request)
+        if isinstance(body, Response):
+            return body
         operation = body.get("operation")
         if operation not in ("reannounce", "delete", "resume", "pause", "stop_seeding"):
             return error(400, "INVALID_OPTION", "Unknown operation.")
@@ -406,10 +412,9 @@ class FakeTorBox:
         account = self._gate(request, "controlqueued")
         if isinstance(account, Response):
             return account
-        try:
-            body = msgspec.json.decode(await request.body(), type=dict[str, Any])
-        except msgspec.DecodeError:
-            return error(400, "INVALID_OPTION", "Body must be JSON.")
+        body = await _json_body(request)
+        if isinstance(body, Response):
+            return body
         if body.get("operation") not in ("delete", "start"):
             return error(400, "INVALID_OPTION", "Unknown operation.")
         queued = body.get("queued_id")

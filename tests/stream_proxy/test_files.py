@@ -1,6 +1,7 @@
 """The file played from a torrent: the right episode in a pack, never a sample or an extra."""
 
-from services.stream_proxy.files import TorrentFile, is_content_video, pick_file, strip_root
+from libs.torbox import path_in_torrent
+from services.stream_proxy.files import TorrentFile, is_content_video, pick_file
 from services.stream_proxy.media_id import MediaId
 from services.stream_proxy.parsing import parse_title
 
@@ -59,6 +60,6 @@ def test_a_film_is_its_largest_video_never_an_episode_or_a_sample():
 
 
 def test_torbox_names_lose_their_root_folder():
-    assert strip_root("Show.S01.1080p/Show.S01E02.mkv") == "Show.S01E02.mkv"
-    assert strip_root("Show.S01/Season 1/E02.mkv") == "Season 1/E02.mkv"
-    assert strip_root("single.mkv") == "single.mkv"
+    assert path_in_torrent("Show.S01.1080p/Show.S01E02.mkv") == "Show.S01E02.mkv"
+    assert path_in_torrent("Show.S01/Season 1/E02.mkv") == "Season 1/E02.mkv"
+    assert path_in_torrent("single.mkv") == "single.mkv"
