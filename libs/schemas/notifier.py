@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -55,3 +56,80 @@ class ConnectionTest(View, omit_defaults=True):
     error: str | None = None
     server_name: str | None = None
     version: str | None = None
+
+
+ClientType = Literal["sabnzbd", "qbittorrent", "transmission", "nzbget"]
+Host = Annotated[str, Meta(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9._\-\[\]:]+$")]
+Port = Annotated[int, Meta(ge=1, le=65535)]
+Name = Annotated[str, Meta(min_length=1, max_length=100)]
+Secret = Annotated[str, Meta(max_length=256)]
+Category = Annotated[str, Meta(max_length=100)]
+ClientPriority = Annotated[int, Meta(ge=-100, le=100)]
+
+
+class ClientCreate(Body):
+    type: ClientType
+    name: Name
+    host: Host
+    port: Port
+    use_ssl: bool = False
+    api_key: Secret | None = None
+    username: Secret | None = None
+    password: Secret | None = None
+    category: Category | None = None
+    enabled: bool = True
+    priority: ClientPriority = 0
+
+
+class ClientPatch(Body):
+    name: Name | UnsetType = UNSET
+    host: Host | UnsetType = UNSET
+    port: Port | UnsetType = UNSET
+    use_ssl: bool | UnsetType = UNSET
+    api_key: Secret | UnsetType | None = UNSET  # the mask keeps the stored one
+    username: Secret | UnsetType | None = UNSET
+    password: Secret | UnsetType | None = UNSET
+    category: Category | UnsetType | None = UNSET
+    enabled: bool | UnsetType = UNSET
+    priority: ClientPriority | UnsetType = UNSET
+
+
+class ClientView(View):
+    id: str
+    type: ClientType
+    name: str
+    host: str
+    port: int
+    use_ssl: bool
+    api_key: str | None  # masked
+    username: str | None
+    password: str | None  # masked
+    category: str | None
+    enabled: bool
+    priority: int
+    last_error: str | None
+    last_checked_at: datetime | None
+
+
+class DownloadCreate(Body):
+    """A download already in a client, to track: by the client's own id (hash, nzo_id, NZBID) or title."""
+
+    client_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    client_download_id: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    title: Annotated[str, Meta(min_length=1, max_length=500)] | None = None
+
+
+class DownloadView(View):
+    id: str
+    client_id: str
+    client_type: ClientType
+    client_download_id: str | None
+    title: str | None
+    state: str
+    progress: float
+    speed_bytes: int
+    eta_seconds: int | None
+    final_path: str | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
 
-from libs.config import Settings
+from libs.config import Settings, env_float
 from libs.crypto import SecretBox
+from libs.outbox import Outbox
 from libs.runtime import Runtime
 from libs.tasks import background
 from libs.web import create_app
 
+from .downloads import Downloads
 from .media_servers import MediaServerClient
 from .refresh import Refresher
 from .routes import routes
@@ -24,26 +27,37 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class Notifier:
-    def __init__(self, settings: Settings, tick_seconds: float = 0.5) -> None:
+    def __init__(self, settings: Settings, tick_seconds: float = 0.5, poll_seconds: float | None = None) -> None:
         self.settings = settings
         self.tick_seconds = tick_seconds
+        self.poll_seconds = poll_seconds or env_float(settings.env, "NOTIFIER_POLL_SECONDS", 30.0)
+        self._poll_wake = asyncio.Event()
+
+    def poll_now(self) -> None:
+        self._poll_wake.set()
 
     @asynccontextmanager
     async def run(self, runtime: Runtime) -> AsyncIterator[None]:
-        self.store = SettingsStore(runtime.db, SecretBox(self.settings.secret_key))
+        box = SecretBox(self.settings.secret_key)
+        self.store = SettingsStore(runtime.db, box)
         self.media = MediaServerClient(runtime.http)
         self.refresher = Refresher(runtime.db, self.store, self.media, self.tick_seconds)
+        outbox = Outbox(runtime.db, runtime.bus, "notifier_outbox")
+        self.downloads = Downloads(runtime.db, box, runtime.http, outbox)
+        self.downloads.on_completed = self.refresher.completed
         consumer = self.refresher.consumer(runtime.bus)
         consumer.start()
         try:
-            async with background(self.refresher.run()):
+            async with background(
+                self.refresher.run(), outbox.run(), self.downloads.run(self.poll_seconds, self._poll_wake)
+            ):
                 yield
         finally:
             await consumer.stop()
 
 
-def build(settings: Settings, tick_seconds: float = 0.5) -> Starlette:
-    notifier = Notifier(settings, tick_seconds)
+def build(settings: Settings, tick_seconds: float = 0.5, poll_seconds: float | None = None) -> Starlette:
+    notifier = Notifier(settings, tick_seconds, poll_seconds)
     app = create_app(SERVICE, settings, routes=routes(notifier), migrations=MIGRATIONS, setup=notifier.run)
     app.state.notifier = notifier
     return app

@@ -8,9 +8,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from libs.schemas.notifier import IntegrationsPatch
+from libs.schemas.notifier import ClientCreate, ClientPatch, ConnectionTest, DownloadCreate, IntegrationsPatch
 from libs.web import ApiError, json_response, read_json, require_bearer
 
+from .downloads import Invalid, NotFound
 from .media_servers import Target
 from .settings import SettingsInvalid, masked
 
@@ -44,9 +45,72 @@ def routes(notifier: Notifier) -> list[Route]:
 
         return test
 
+    async def guarded(request: Request, action):
+        require_bearer(request, token)
+        try:
+            return await action()
+        except NotFound as missing:
+            raise ApiError(404, str(missing)) from None
+        except Invalid as invalid:
+            raise ApiError(422, str(invalid), field=invalid.field) from None
+
+    async def list_clients(request: Request) -> Response:
+        return await guarded(request, lambda: _json(notifier.downloads.clients()))
+
+    async def add_client(request: Request) -> Response:
+        require_bearer(request, token)
+        body = await read_json(request, ClientCreate)
+        return await guarded(request, lambda: _json(notifier.downloads.add_client(body), 201))
+
+    async def update_client(request: Request) -> Response:
+        require_bearer(request, token)
+        patch = await read_json(request, ClientPatch)
+        return await guarded(request, lambda: _json(notifier.downloads.update_client(request.path_params["id"], patch)))
+
+    async def delete_client(request: Request) -> Response:
+        async def delete() -> Response:
+            await notifier.downloads.delete_client(request.path_params["id"])
+            return Response(status_code=204)
+
+        return await guarded(request, delete)
+
+    async def test_client(request: Request) -> Response:
+        async def test() -> Response:
+            ok, detail = await notifier.downloads.test_client(request.path_params["id"])
+            return json_response(
+                ConnectionTest(ok=True, version=detail) if ok else ConnectionTest(ok=False, error=detail)
+            )
+
+        return await guarded(request, test)
+
+    async def list_downloads(request: Request) -> Response:
+        return await guarded(request, lambda: _json(notifier.downloads.downloads()))
+
+    async def track(request: Request) -> Response:
+        require_bearer(request, token)
+        body = await read_json(request, DownloadCreate)
+
+        async def tracked() -> Response:
+            view = await notifier.downloads.track(body)
+            notifier.poll_now()  # a new download is looked at at once, not at the next round
+            return json_response(view, 201)
+
+        return await guarded(request, tracked)
+
     return [
+        Route("/downloads/clients", list_clients, methods=["GET"]),
+        Route("/downloads/clients", add_client, methods=["POST"]),
+        Route("/downloads/clients/{id}", update_client, methods=["PATCH"]),
+        Route("/downloads/clients/{id}", delete_client, methods=["DELETE"]),
+        Route("/downloads/clients/{id}/test", test_client, methods=["POST"]),
+        Route("/downloads", list_downloads, methods=["GET"]),
+        Route("/downloads", track, methods=["POST"]),
         Route("/settings/integrations", get_settings, methods=["GET"]),
         Route("/settings/integrations", patch_settings, methods=["PATCH"]),
         Route("/settings/integrations/test-jellyfin", tester("jellyfin"), methods=["POST"]),
         Route("/settings/integrations/test-emby", tester("emby"), methods=["POST"]),
     ]
+
+
+async def _json(result, status: int = 200) -> Response:
+    return json_response(await result, status)

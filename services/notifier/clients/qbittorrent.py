@@ -1,0 +1,84 @@
+"""qBittorrent WebAPI v2: a cookie session (logged in again on a 403), `torrents/info` in the category."""
+
+from __future__ import annotations
+
+import msgspec
+
+from .base import ClientError, ClientItem, DownloadClient, eta_or_none
+
+_PAUSED = {"pausedDL", "stoppedDL"}
+_QUEUED = {"queuedDL", "metaDL", "forcedMetaDL", "checkingDL", "checkingResumeData", "allocating", "moving"}
+_DONE = {"uploading", "stalledUP", "queuedUP", "forcedUP", "pausedUP", "stoppedUP", "checkingUP"}
+
+
+class _Torrent(msgspec.Struct):
+    hash: str
+    name: str = ""
+    state: str = ""
+    progress: float = 0.0
+    dlspeed: int = 0
+    eta: int = 8640000
+    content_path: str = ""
+    save_path: str = ""
+
+
+def item_of(torrent: _Torrent) -> ClientItem:
+    if torrent.state in ("error", "missingFiles"):
+        state, error = "failed", f"qBittorrent reports {torrent.state}"
+    elif torrent.state in _DONE or torrent.progress >= 1:
+        state, error = "completed", None
+    elif torrent.state in _PAUSED:
+        state, error = "paused", None
+    elif torrent.state in _QUEUED:
+        state, error = "queued", None
+    else:
+        state, error = "downloading", None  # downloading, stalledDL, forcedDL and anything newer
+    done = state == "completed"
+    return ClientItem(
+        id=torrent.hash.lower(),
+        title=torrent.name,
+        state=state,
+        progress=1.0 if done else torrent.progress,
+        speed_bytes=torrent.dlspeed,
+        eta_seconds=0 if done else eta_or_none(torrent.eta),
+        final_path=(torrent.content_path or torrent.save_path) if done else None,
+        error=error,
+    )
+
+
+class QBittorrent(DownloadClient):
+    _cookie: str | None = None
+
+    async def _login(self) -> None:
+        response = await self.request(
+            "POST",
+            "/api/v2/auth/login",
+            data={"username": self.config.username or "", "password": self.config.password or ""},
+        )
+        if response.status_code != 200 or response.text.strip() not in ("Ok.", ""):
+            raise ClientError(f"{self.config.name} refused the user name or password")
+        self._cookie = response.cookies.get("SID") or next(iter(response.cookies.values()), None)
+
+    async def _get(self, path: str, **params) -> bytes:
+        for attempt in range(2):
+            if self._cookie is None:
+                await self._login()
+            response = await self.request("GET", path, params=params, cookies={"SID": self._cookie or ""})
+            if response.status_code == 403 and attempt == 0:
+                self._cookie = None  # the session expired: log in again once
+                continue
+            if response.status_code != 200:
+                raise self.refused(response)
+            return response.content
+        raise ClientError(f"{self.config.name} refused the session")
+
+    async def test(self) -> str:
+        return (await self._get("/api/v2/app/version")).decode().strip()
+
+    async def items(self) -> list[ClientItem]:
+        params = {"category": self.config.category} if self.config.category else {}
+        try:
+            torrents = msgspec.json.decode(await self._get("/api/v2/torrents/info", **params), type=list[_Torrent])
+        except msgspec.DecodeError:
+            raise ClientError(f"{self.config.name} answered torrents/info with something not qBittorrent's") from None
+        return [item_of(t) for t in torrents]

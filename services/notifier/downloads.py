@@ -1,0 +1,307 @@
+"""Download clients and the downloads tracked in them.
+
+Clients are stored with their secrets encrypted (shown masked; the mask sent back keeps them). Every poll
+asks each enabled client, all at once and each on its own (one unreachable or talking nonsense never stops
+the others), what it is downloading; a tracked download is matched by the client's id, else by its
+normalised title; what changed is stored and published on `download.status` (through the outbox), and a
+completion with its final path refreshes the media servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+from msgspec import UNSET
+
+from libs.crypto import MASK, SecretBox, mask
+from libs.outbox import Outbox
+from libs.schemas import DOWNLOAD_STATUS, DownloadStatus
+from libs.schemas.notifier import ClientCreate, ClientPatch, ClientView, DownloadCreate, DownloadView
+from libs.telemetry import get_logger
+
+from .clients import ClientConfig, ClientError, ClientItem, adapter_for
+
+log = get_logger(__name__)
+_WORDS = re.compile(r"[^a-z0-9]+")
+FINAL = ("completed", "failed", "removed")
+
+
+class NotFound(Exception):
+    pass
+
+
+class Invalid(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def normalised(title: str) -> str:
+    """`The.Show.S01E02.1080p-GRP` and `The Show S01E02 1080p GRP` are the same download."""
+    return _WORDS.sub(" ", title.lower()).strip()
+
+
+def _check(client_type: str, api_key: str | None) -> None:
+    if client_type == "sabnzbd" and not api_key:
+        raise Invalid("apiKey", "SABnzbd needs its API key")
+
+
+class Downloads:
+    def __init__(self, db: asyncpg.Pool, box: SecretBox, http: httpx.AsyncClient, outbox: Outbox) -> None:
+        self.db = db
+        self.box = box
+        self.http = http
+        self.outbox = outbox
+        self.on_completed: Callable[[list[str]], Awaitable[None]] | None = None
+
+    # clients
+
+    def _seal(self, value: str | None) -> str | None:
+        return self.box.encrypt(value) if value else None
+
+    def _view(self, row: asyncpg.Record) -> ClientView:
+        return ClientView(
+            id=str(row["id"]),
+            type=row["type"],
+            name=row["name"],
+            host=row["host"],
+            port=row["port"],
+            use_ssl=row["use_ssl"],
+            api_key=mask(self.box.decrypt(row["api_key"])) if row["api_key"] else None,
+            username=row["username"],
+            password=mask(self.box.decrypt(row["password"])) if row["password"] else None,
+            category=row["category"],
+            enabled=row["enabled"],
+            priority=row["priority"],
+            last_error=row["last_error"],
+            last_checked_at=row["last_checked_at"],
+        )
+
+    def config_of(self, row: asyncpg.Record) -> ClientConfig:
+        return ClientConfig(
+            id=str(row["id"]),
+            type=row["type"],
+            name=row["name"],
+            host=row["host"],
+            port=row["port"],
+            use_ssl=row["use_ssl"],
+            api_key=self.box.decrypt(row["api_key"]) if row["api_key"] else None,
+            username=row["username"],
+            password=self.box.decrypt(row["password"]) if row["password"] else None,
+            category=row["category"],
+        )
+
+    async def clients(self) -> list[ClientView]:
+        rows = await self.db.fetch("SELECT * FROM notifier_clients ORDER BY priority DESC, name")
+        return [self._view(r) for r in rows]
+
+    async def _row(self, client_id: str) -> asyncpg.Record:
+        try:
+            row = await self.db.fetchrow("SELECT * FROM notifier_clients WHERE id = $1::uuid", client_id)
+        except (asyncpg.DataError, ValueError):
+            row = None
+        if row is None:
+            raise NotFound(f"no download client {client_id}")
+        return row
+
+    async def add_client(self, body: ClientCreate) -> ClientView:
+        _check(body.type, body.api_key)
+        row = await self.db.fetchrow(
+            """
+            INSERT INTO notifier_clients (type, name, host, port, use_ssl, api_key, username, password, category,
+                                          enabled, priority)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *
+            """,
+            body.type,
+            body.name,
+            body.host,
+            body.port,
+            body.use_ssl,
+            self._seal(body.api_key),
+            body.username,
+            self._seal(body.password),
+            body.category,
+            body.enabled,
+            body.priority,
+        )
+        return self._view(row)
+
+    async def update_client(self, client_id: str, patch: ClientPatch) -> ClientView:
+        row = await self._row(client_id)
+        changes: dict[str, Any] = {}
+        for name in ("name", "host", "port", "use_ssl", "username", "category", "enabled", "priority"):
+            value = getattr(patch, name)
+            if value is not UNSET:
+                changes[name] = value
+        for name in ("api_key", "password"):
+            value = getattr(patch, name)
+            if value is not UNSET and not (value or "").startswith(MASK):
+                changes[name] = self._seal(value)
+        api_key = self.box.decrypt(changes.get("api_key") or row["api_key"]) if (
+            changes.get("api_key") or row["api_key"]
+        ) else None  # fmt: skip
+        _check(row["type"], api_key)
+        if changes:
+            assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(changes, start=2))
+            row = await self.db.fetchrow(
+                f"UPDATE notifier_clients SET {assignments} WHERE id = $1 RETURNING *", row["id"], *changes.values()
+            )
+        return self._view(row)
+
+    async def delete_client(self, client_id: str) -> None:
+        row = await self._row(client_id)
+        await self.db.execute("DELETE FROM notifier_clients WHERE id = $1", row["id"])
+
+    async def test_client(self, client_id: str) -> tuple[bool, str]:
+        row = await self._row(client_id)
+        try:
+            version = await adapter_for(self.config_of(row), self.http).test()
+        except ClientError as error:
+            await self._checked(row["id"], str(error))
+            return False, str(error)
+        await self._checked(row["id"], None)
+        return True, version
+
+    async def _checked(self, client_id: Any, error: str | None) -> None:
+        await self.db.execute(
+            "UPDATE notifier_clients SET last_error = $2, last_checked_at = now() WHERE id = $1", client_id, error
+        )
+
+    # downloads
+
+    def _download_view(self, row: asyncpg.Record) -> DownloadView:
+        return DownloadView(
+            id=str(row["id"]),
+            client_id=str(row["client_id"]),
+            client_type=row["type"],
+            client_download_id=row["client_download_id"],
+            title=row["title"],
+            state=row["state"],
+            progress=row["progress"],
+            speed_bytes=row["speed_bytes"],
+            eta_seconds=row["eta_seconds"],
+            final_path=row["final_path"],
+            error=row["error"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+    async def downloads(self) -> list[DownloadView]:
+        rows = await self.db.fetch(
+            "SELECT d.*, c.type FROM notifier_downloads d JOIN notifier_clients c ON c.id = d.client_id"
+            " ORDER BY d.created_at DESC LIMIT 1000"
+        )
+        return [self._download_view(r) for r in rows]
+
+    async def track(self, body: DownloadCreate) -> DownloadView:
+        if body.client_download_id is None and body.title is None:
+            raise Invalid("clientDownloadId", "give the client's id of the download, or its title")
+        client = await self._row(body.client_id)
+        row = await self.db.fetchrow(
+            "INSERT INTO notifier_downloads (client_id, client_download_id, title) VALUES ($1, $2, $3) RETURNING *",
+            client["id"],
+            body.client_download_id.lower() if client["type"] in ("qbittorrent", "transmission") and
+            body.client_download_id else body.client_download_id,
+            body.title,
+        )  # fmt: skip
+        return self._download_view({**dict(row), "type": client["type"]})
+
+    # polling
+
+    async def poll(self) -> None:
+        """One round over every enabled client that has something open; each on its own."""
+        clients = await self.db.fetch(
+            """
+            SELECT c.* FROM notifier_clients c WHERE c.enabled AND EXISTS (
+                SELECT 1 FROM notifier_downloads d WHERE d.client_id = c.id AND d.state <> ALL($1::text[]))
+            """,
+            list(FINAL),
+        )
+        await asyncio.gather(*(self._poll_client(row) for row in clients))
+
+    async def _poll_client(self, client: asyncpg.Record) -> None:
+        try:
+            items = await adapter_for(self.config_of(client), self.http).items()
+        except ClientError as error:
+            await self._checked(client["id"], str(error))
+            log.warning("download client unavailable", client=client["name"], error=str(error))
+            return
+        except Exception as error:  # garbage from a client: logged and skipped, the others go on
+            await self._checked(client["id"], f"unreadable answer ({type(error).__name__})")
+            log.warning("download client answered garbage", client=client["name"], error=type(error).__name__)
+            return
+        await self._checked(client["id"], None)
+        by_id = {item.id: item for item in items}
+        by_title = {normalised(item.title): item for item in items}
+        tracked = await self.db.fetch(
+            "SELECT * FROM notifier_downloads WHERE client_id = $1 AND state <> ALL($2::text[])",
+            client["id"],
+            list(FINAL),
+        )
+        for row in tracked:
+            item = by_id.get(row["client_download_id"] or "") or by_title.get(normalised(row["title"] or ""))
+            if item is not None:
+                await self._update(client, row, item)
+
+    async def _update(self, client: asyncpg.Record, row: asyncpg.Record, item: ClientItem) -> None:
+        figures = (item.state, round(item.progress, 4), item.speed_bytes, item.eta_seconds, item.final_path, item.error)
+        if figures == (row["state"], round(row["progress"], 4), row["speed_bytes"], row["eta_seconds"],
+                       row["final_path"], row["error"]):  # fmt: skip
+            return
+        event = DownloadStatus(
+            download_id=str(row["id"]),
+            client_id=str(client["id"]),
+            client_type=client["type"],
+            title=item.title or row["title"] or "",
+            state=item.state,
+            progress=item.progress,
+            speed_bytes=item.speed_bytes,
+            eta_seconds=item.eta_seconds,
+            final_path=item.final_path,
+            error=item.error,
+        )
+        async with self.db.acquire() as connection, connection.transaction():
+            await connection.execute(
+                """
+                UPDATE notifier_downloads SET client_download_id = coalesce(client_download_id, $2), state = $3,
+                       progress = $4, speed_bytes = $5, eta_seconds = $6, final_path = $7, error = $8,
+                       title = coalesce(title, $9), updated_at = $10
+                WHERE id = $1
+                """,
+                row["id"],
+                item.id,
+                item.state,
+                item.progress,
+                item.speed_bytes,
+                item.eta_seconds,
+                item.final_path,
+                item.error,
+                item.title,
+                datetime.now(UTC),
+            )
+            await self.outbox.add(DOWNLOAD_STATUS, event, connection)
+        if item.state == "completed" and row["state"] != "completed" and self.on_completed is not None:
+            await self.on_completed([item.final_path] if item.final_path else [])
+
+    async def run(self, interval: float, wake: asyncio.Event) -> None:
+        while True:
+            wake.clear()
+            try:
+                await self.poll()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the database away: the next round tries again
+                log.warning("poll round failed", error=type(error).__name__)
+            try:
+                await asyncio.wait_for(wake.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+
+
+__all__ = ["Downloads", "Invalid", "NotFound"]
