@@ -7,6 +7,8 @@ declare -A packages=(
   [chromium]=chromium               # page tests in headless Chromium
   [npm]=npm                         # the Stremio add-on linter (tests/node)
   [qbittorrent-nox]=qbittorrent-nox # qbt-shim's conformance with the real qBittorrent; notifier's clients
+  [transmission-daemon]=transmission-daemon  # notifier's Transmission client
+  [nzbget]=nzbget                   # notifier's NZBGet client
 )
 
 missing=()

@@ -54,6 +54,7 @@ class Notifier:
                 yield
         finally:
             await consumer.stop()
+            await self.downloads.aclose()
 
 
 def build(settings: Settings, tick_seconds: float = 0.5, poll_seconds: float | None = None) -> Starlette:

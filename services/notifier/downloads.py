@@ -25,7 +25,7 @@ from libs.schemas import DOWNLOAD_STATUS, DownloadStatus
 from libs.schemas.notifier import ClientCreate, ClientPatch, ClientView, DownloadCreate, DownloadView
 from libs.telemetry import get_logger
 
-from .clients import ClientConfig, ClientError, ClientItem, adapter_for
+from .clients import ClientConfig, ClientError, ClientItem, DownloadClient, adapter_for
 
 log = get_logger(__name__)
 _WORDS = re.compile(r"[^a-z0-9]+")
@@ -59,6 +59,25 @@ class Downloads:
         self.http = http
         self.outbox = outbox
         self.on_completed: Callable[[list[str]], Awaitable[None]] | None = None
+        self._adapters: dict[str, tuple[tuple, DownloadClient]] = {}  # client id → (its settings, adapter)
+
+    async def adapter(self, row: asyncpg.Record) -> DownloadClient:
+        """The client's adapter, kept between polls (a session survives) until its settings change."""
+        settings = tuple(row[k] for k in ("type", "host", "port", "use_ssl", "api_key", "username", "password",
+                                          "category", "name"))  # fmt: skip
+        known = self._adapters.get(str(row["id"]))
+        if known is not None and known[0] == settings:
+            return known[1]
+        if known is not None:
+            await known[1].aclose()
+        adapter = adapter_for(self.config_of(row), self.http)
+        self._adapters[str(row["id"])] = (settings, adapter)
+        return adapter
+
+    async def aclose(self) -> None:
+        for _, adapter in self._adapters.values():
+            await adapter.aclose()
+        self._adapters.clear()
 
     # clients
 
@@ -161,7 +180,7 @@ class Downloads:
     async def test_client(self, client_id: str) -> tuple[bool, str]:
         row = await self._row(client_id)
         try:
-            version = await adapter_for(self.config_of(row), self.http).test()
+            version = await (await self.adapter(row)).test()
         except ClientError as error:
             await self._checked(row["id"], str(error))
             return False, str(error)
@@ -227,7 +246,7 @@ class Downloads:
 
     async def _poll_client(self, client: asyncpg.Record) -> None:
         try:
-            items = await adapter_for(self.config_of(client), self.http).items()
+            items = await (await self.adapter(client)).items()
         except ClientError as error:
             await self._checked(client["id"], str(error))
             log.warning("download client unavailable", client=client["name"], error=str(error))

@@ -56,7 +56,7 @@ async def notifier(tmp_path, fresh_dsn, nats_url, media_servers):
         await bus.js.delete_consumer("TORRENT_STATUS", "notifier-refresh")  # each test starts from its own events
     except Exception:
         pass
-    app = build(settings, tick_seconds=0.1)
+    app = build(settings, tick_seconds=0.1, poll_seconds=0.3)
     headers = {"Authorization": f"Bearer {settings.admin_token}"}
     async with serving(app) as base, httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
         yield NotifierHarness(client, base, *media_servers, bus, app, settings)

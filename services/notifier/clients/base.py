@@ -65,6 +65,9 @@ class DownloadClient:
         except httpx.HTTPError as error:
             raise ClientError(f"{self.config.name} could not be reached ({type(error).__name__})") from None
 
+    async def aclose(self) -> None:
+        """Release what this adapter holds of its own (a session, a connection pool)."""
+
     def refused(self, response: httpx.Response) -> ClientError:
         if response.status_code in (401, 403):
             return ClientError(f"{self.config.name} refused the credentials ({response.status_code})")

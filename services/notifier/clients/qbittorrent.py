@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import msgspec
 
 from .base import ClientError, ClientItem, DownloadClient, eta_or_none
@@ -47,7 +48,26 @@ def item_of(torrent: _Torrent) -> ClientItem:
 
 
 class QBittorrent(DownloadClient):
+    """Its session lives in its own cookie jar (the shared client's jar would mix sessions of several
+    clients on one host); the adapter is kept between polls, so one login serves many."""
+
     _cookie: str | None = None
+    _own: httpx.AsyncClient | None = None
+
+    async def request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        if self._own is None:
+            self._own = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+        try:
+            return await self._own.request(method, self.config.base_url + path, **kwargs)
+        except httpx.TimeoutException:
+            raise ClientError(f"{self.config.name} did not answer within {self.timeout:.0f} s") from None
+        except httpx.HTTPError as error:
+            raise ClientError(f"{self.config.name} could not be reached ({type(error).__name__})") from None
+
+    async def aclose(self) -> None:
+        if self._own is not None:
+            await self._own.aclose()
+            self._own = None
 
     async def _login(self) -> None:
         response = await self.request(
@@ -57,13 +77,13 @@ class QBittorrent(DownloadClient):
         )
         if response.status_code != 200 or response.text.strip() not in ("Ok.", ""):
             raise ClientError(f"{self.config.name} refused the user name or password")
-        self._cookie = response.cookies.get("SID") or next(iter(response.cookies.values()), None)
+        self._cookie = "session"  # kept by the jar
 
     async def _get(self, path: str, **params) -> bytes:
         for attempt in range(2):
             if self._cookie is None:
                 await self._login()
-            response = await self.request("GET", path, params=params, cookies={"SID": self._cookie or ""})
+            response = await self.request("GET", path, params=params)
             if response.status_code == 403 and attempt == 0:
                 self._cookie = None  # the session expired: log in again once
                 continue
