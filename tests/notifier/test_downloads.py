@@ -11,6 +11,9 @@ import pytest
 from libs.schemas import DownloadStatus
 from tests.fakes.sabnzbd import FakeSabnzbd
 from tests.support.asgi import eventually, serving_fake
+from tests.support.nzbget import PASSWORD as NZB_PASSWORD
+from tests.support.nzbget import USERNAME as NZB_USERNAME
+from tests.support.nzbget import nzbget_server
 from tests.support.qbittorrent import PASSWORD as QBT_PASSWORD
 from tests.support.qbittorrent import USERNAME as QBT_USERNAME
 from tests.support.qbittorrent import qbittorrent_nox
@@ -167,3 +170,40 @@ async def test_sabnzbd_queue_post_processing_and_history(notifier, sabnzbd):
 async def _when(read, condition):
     value = await read()
     return value if condition(value) else None
+
+
+NZB = (
+    '<?xml version="1.0" encoding="utf-8"?>\n<nzb xmlns="http://www.newzbin.com/DTD/2003/nzb">'
+    '<file poster="a" date="1" subject="Some.Show.S03E04 [1/1] - &quot;x.mkv&quot; yEnc (1/1)">'
+    "<groups><group>alt.binaries.test</group></groups>"
+    '<segments><segment bytes="1000" number="1">part1@example</segment></segments></file></nzb>'
+)
+
+
+async def test_real_nzbget_queue_then_history(notifier, tmp_path):
+    with nzbget_server(tmp_path / "nzbget") as port:
+        client = await add_client(notifier, type="nzbget", name="NZBGet", host="127.0.0.1", port=port,
+                                  username=NZB_USERNAME, password=NZB_PASSWORD, category="tv")  # fmt: skip
+        assert (await notifier.client.post(f"/downloads/clients/{client['id']}/test")).json() == {
+            "ok": True,
+            "version": "21.0",
+        }
+        async with httpx.AsyncClient(auth=(NZB_USERNAME, NZB_PASSWORD)) as rpc:
+            url = f"http://127.0.0.1:{port}/jsonrpc"
+            content = base64.b64encode(NZB.encode()).decode()
+            params = ["Some.Show.S03E04.nzb", content, "tv", 0, False, True, "", 0, "SCORE", []]
+            nzb_id = (await rpc.post(url, json={"method": "append", "params": params, "id": 1})).json()["result"]
+            await notifier.client.post("/downloads", json={"clientId": client["id"], "title": "Some Show S03E04"})
+
+            async def state(expected):
+                (download,) = (await notifier.client.get("/downloads")).json()
+                return download if download["state"] == expected else None
+
+            paused = await eventually(lambda: state("paused"), timeout=15)
+            assert paused["clientDownloadId"] == str(nzb_id)
+            deleted = await rpc.post(
+                url, json={"method": "editqueue", "params": ["GroupDelete", "", [nzb_id]], "id": 2}
+            )
+            assert deleted.json()["result"] is True
+            removed = await eventually(lambda: state("removed"), timeout=15)
+            assert "deleted" in removed["error"]
