@@ -1,7 +1,7 @@
 """HTTP for the services: the app factory, JSON errors, body decoding and limits, auth guards."""
 
 from .app import Setup, create_app, json_response, runtime_of
-from .auth import require_admin_page, require_bearer, require_header_key
+from .auth import require_admin, require_admin_page, require_bearer, require_header_key
 from .body import BodyLimitMiddleware, decode, read_json
 from .errors import ApiError, error_response
 
@@ -14,6 +14,7 @@ __all__ = [
     "error_response",
     "json_response",
     "read_json",
+    "require_admin",
     "require_admin_page",
     "require_bearer",
     "require_header_key",

@@ -52,3 +52,13 @@ def require_admin_page(request: Request, token: str) -> None:
         "the admin token is required (any user name, the token as password)",
         headers={"WWW-Authenticate": 'Basic realm="Chillproxy admin", charset="UTF-8"'},
     )
+
+
+def require_admin(request: Request, token: str) -> None:
+    """An admin API a page of ours also calls: the bearer token (401 without, 403 wrong), or the Basic
+    credentials the browser already holds for the page."""
+    header = request.headers.get("authorization", "").lower()
+    if not header or header.startswith("basic "):  # a browser answers a Basic challenge with what it holds
+        require_admin_page(request, token)
+    else:
+        require_bearer(request, token)

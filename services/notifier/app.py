@@ -45,6 +45,7 @@ class Notifier:
         outbox = Outbox(runtime.db, runtime.bus, "notifier_outbox")
         self.downloads = Downloads(runtime.db, box, runtime.http, outbox)
         self.downloads.on_completed = self.refresher.completed
+        runtime.add_check("download clients", self.downloads.health, critical=False)
         consumer = self.refresher.consumer(runtime.bus)
         consumer.start()
         try:

@@ -74,6 +74,15 @@ class Downloads:
         self._adapters[str(row["id"])] = (settings, adapter)
         return adapter
 
+    async def health(self) -> tuple[bool, str]:
+        """For /health: the enabled clients whose last answer was an error, and why."""
+        failing = await self.db.fetch(
+            "SELECT name, last_error FROM notifier_clients WHERE enabled AND last_error IS NOT NULL ORDER BY name"
+        )
+        if not failing:
+            return True, "every enabled client answers"
+        return False, "; ".join(f"{row['name']}: {row['last_error']}" for row in failing)
+
     async def aclose(self) -> None:
         for _, adapter in self._adapters.values():
             await adapter.aclose()

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from libs.schemas.notifier import ClientCreate, ClientPatch, ConnectionTest, DownloadCreate, IntegrationsPatch
-from libs.web import ApiError, json_response, read_json, require_bearer
+from libs.web import ApiError, json_response, read_json, require_admin, require_admin_page
 
 from .downloads import Invalid, NotFound
 from .media_servers import Target
+from .page import settings_page
 from .settings import SettingsInvalid, masked
 
 if TYPE_CHECKING:
@@ -23,11 +24,11 @@ def routes(notifier: Notifier) -> list[Route]:
     token = notifier.settings.admin_token
 
     async def get_settings(request: Request) -> Response:
-        require_bearer(request, token)
+        require_admin(request, token)
         return json_response(masked(await notifier.store.get()))
 
     async def patch_settings(request: Request) -> Response:
-        require_bearer(request, token)
+        require_admin(request, token)
         patch = await read_json(request, IntegrationsPatch)
         try:
             updated = await notifier.store.patch(patch)
@@ -37,7 +38,7 @@ def routes(notifier: Notifier) -> list[Route]:
 
     def tester(name: str):
         async def test(request: Request) -> Response:
-            require_bearer(request, token)
+            require_admin(request, token)
             server = getattr(await notifier.store.get(), name)
             if not server.url or not server.api_key:
                 raise ApiError(422, f"{name} has no url or API key yet: save them first", field=f"{name}.url")
@@ -46,7 +47,7 @@ def routes(notifier: Notifier) -> list[Route]:
         return test
 
     async def guarded(request: Request, action):
-        require_bearer(request, token)
+        require_admin(request, token)
         try:
             return await action()
         except NotFound as missing:
@@ -58,12 +59,12 @@ def routes(notifier: Notifier) -> list[Route]:
         return await guarded(request, lambda: _json(notifier.downloads.clients()))
 
     async def add_client(request: Request) -> Response:
-        require_bearer(request, token)
+        require_admin(request, token)
         body = await read_json(request, ClientCreate)
         return await guarded(request, lambda: _json(notifier.downloads.add_client(body), 201))
 
     async def update_client(request: Request) -> Response:
-        require_bearer(request, token)
+        require_admin(request, token)
         patch = await read_json(request, ClientPatch)
         return await guarded(request, lambda: _json(notifier.downloads.update_client(request.path_params["id"], patch)))
 
@@ -87,7 +88,7 @@ def routes(notifier: Notifier) -> list[Route]:
         return await guarded(request, lambda: _json(notifier.downloads.downloads()))
 
     async def track(request: Request) -> Response:
-        require_bearer(request, token)
+        require_admin(request, token)
         body = await read_json(request, DownloadCreate)
 
         async def tracked() -> Response:
@@ -97,7 +98,12 @@ def routes(notifier: Notifier) -> list[Route]:
 
         return await guarded(request, tracked)
 
+    async def page(request: Request) -> Response:
+        require_admin_page(request, token)
+        return HTMLResponse(settings_page(), headers={"Cache-Control": "no-store"})
+
     return [
+        Route("/settings/integrations/", page, methods=["GET"]),
         Route("/downloads/clients", list_clients, methods=["GET"]),
         Route("/downloads/clients", add_client, methods=["POST"]),
         Route("/downloads/clients/{id}", update_client, methods=["PATCH"]),

@@ -133,6 +133,9 @@ async def test_real_transmission_by_title_and_a_client_that_is_down_does_not_sto
         clients = {c["id"]: c for c in (await notifier.client.get("/downloads/clients")).json()}
         assert "could not be reached" in clients[dead["id"]]["lastError"]
         assert clients[client["id"]]["lastError"] is None
+        health = (await notifier.client.get("/health")).json()
+        assert health["status"] == "ok" and health["checks"]["download clients"]["ok"] is False
+        assert health["checks"]["download clients"]["detail"].startswith("Gone: ")
 
 
 @pytest.fixture

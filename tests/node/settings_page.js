@@ -1,0 +1,41 @@
+// Drives the notifier's settings page in Debian's Chromium: logs in (Basic, the admin token as password),
+// fills Jellyfin's fields and a path mapping, saves, tests the connection, prints what the page shows.
+// Usage: node settings_page.js <url> <admin token> <json of choices>
+const { chromium } = require("playwright-core");
+
+(async () => {
+  const [url, token, raw] = process.argv.slice(2);
+  const choices = JSON.parse(raw);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const context = await browser.newContext({ httpCredentials: { username: "admin", password: token } });
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => document.getElementById("coalesce").value !== "");
+    const loaded = await page.inputValue("#coalesce");
+    await page.check("#jellyfin [name=enabled]");
+    await page.fill("#jellyfin [name=url]", choices.url);
+    await page.fill("#jellyfin [name=apiKey]", choices.apiKey);
+    await page.fill("#mappings", choices.mappings);
+    await page.fill("#coalesce", String(choices.coalesce));
+    await page.click("#save");
+    await page.waitForFunction(() => document.getElementById("status").textContent !== "");
+    const saved = (await page.textContent("#status")).trim();
+    const keyShown = await page.inputValue("#jellyfin [name=apiKey]");
+    await page.click("[data-test=jellyfin]");
+    await page.waitForFunction(() => document.querySelector("#jellyfin .result").textContent !== "");
+    const tested = (await page.textContent("#jellyfin .result")).trim();
+    await page.fill("#emby [name=url]", "");
+    await page.check("#emby [name=enabled]");
+    await page.click("#save");
+    await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Not saved"));
+    const refused = (await page.textContent("#status")).trim();
+    process.stdout.write(JSON.stringify({ loaded, saved, keyShown, tested, refused }));
+  } finally {
+    await browser.close();
+  }
+})().catch((error) => { console.error(error); process.exit(1); });

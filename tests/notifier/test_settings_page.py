@@ -1,0 +1,46 @@
+"""The settings page in headless Chromium: it reads the document, saves it, tests the connection, and says
+why a save is refused — the key never shown back."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+
+from libs.crypto import MASK
+
+DRIVER = Path(__file__).resolve().parents[1] / "node" / "settings_page.js"
+
+
+async def drive(url: str, token: str, choices: dict) -> dict:
+    node = await asyncio.create_subprocess_exec(
+        "node",
+        str(DRIVER),
+        url,
+        token,
+        json.dumps(choices),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(node.communicate(), 90)
+    assert node.returncode == 0, err.decode()
+    return json.loads(out)
+
+
+async def test_the_page_saves_tests_and_explains(notifier):
+    jellyfin = notifier.jellyfin
+    shown = await drive(
+        f"{notifier.base}/settings/integrations/",
+        notifier.settings.admin_token,
+        {"url": jellyfin.base_url, "apiKey": jellyfin.api_key, "mappings": "/downloads => /media", "coalesce": 12},
+    )
+    assert shown["loaded"] == "30" and shown["saved"] == "Saved."
+    assert shown["keyShown"] == MASK + jellyfin.api_key[-4:]
+    assert shown["tested"] == "Connected to fake Jellyfin 12.0.0"
+    assert shown["refused"].startswith("Not saved: emby.url")
+    document = (await notifier.client.get("/settings/integrations")).json()
+    assert document["pathMappings"] == [{"from": "/downloads", "to": "/media"}] and document["coalesceSeconds"] == 12
+    assert document["jellyfin"]["enabled"] is True and document["emby"]["enabled"] is False
+    async with httpx.AsyncClient(base_url=notifier.base) as anonymous:
+        page = await anonymous.get("/settings/integrations/")
+        assert page.status_code == 401 and "Basic" in page.headers["www-authenticate"]
