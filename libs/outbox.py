@@ -48,6 +48,14 @@ class Outbox:
         )
         self._wake.set()
 
+    async def add_many(self, subject: EventSubject, events: list[Event], connection: asyncpg.Connection) -> None:
+        """`add` for many events in one statement, inside the caller's transaction."""
+        await connection.executemany(
+            f"INSERT INTO {self.table} (subject, event_id, body) VALUES ($1, $2, $3)",
+            [(subject.name, event.id, _encoder.encode(event)) for event in events],
+        )
+        self._wake.set()
+
     async def drain(self, batch: int = 200) -> int:
         """Publish what is waiting, oldest first; stops at the first failure (order is kept). How many sent."""
         sent = 0

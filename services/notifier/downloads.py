@@ -52,6 +52,13 @@ def _check(client_type: str, api_key: str | None) -> None:
         raise Invalid("apiKey", "SABnzbd needs its API key")
 
 
+def _changed(row: asyncpg.Record, item: ClientItem) -> bool:
+    stored = (row["state"], round(row["progress"], 4), row["speed_bytes"], row["eta_seconds"], row["final_path"])
+    return (item.state, round(item.progress, 4), item.speed_bytes, item.eta_seconds, item.final_path) != stored or (
+        item.error != row["error"]
+    )
+
+
 class Downloads:
     def __init__(self, db: asyncpg.Pool, box: SecretBox, http: httpx.AsyncClient, outbox: Outbox) -> None:
         self.db = db
@@ -272,50 +279,62 @@ class Downloads:
             client["id"],
             list(FINAL),
         )
+        changes = []
         for row in tracked:
             item = by_id.get(row["client_download_id"] or "") or by_title.get(normalised(row["title"] or ""))
-            if item is not None:
-                await self._update(client, row, item)
+            if item is not None and _changed(row, item):
+                changes.append((row, item))
+        if changes:
+            await self._store(client, changes)
 
-    async def _update(self, client: asyncpg.Record, row: asyncpg.Record, item: ClientItem) -> None:
-        figures = (item.state, round(item.progress, 4), item.speed_bytes, item.eta_seconds, item.final_path, item.error)
-        if figures == (row["state"], round(row["progress"], 4), row["speed_bytes"], row["eta_seconds"],
-                       row["final_path"], row["error"]):  # fmt: skip
-            return
-        event = DownloadStatus(
-            download_id=str(row["id"]),
-            client_id=str(client["id"]),
-            client_type=client["type"],
-            title=item.title or row["title"] or "",
-            state=item.state,
-            progress=item.progress,
-            speed_bytes=item.speed_bytes,
-            eta_seconds=item.eta_seconds,
-            final_path=item.final_path,
-            error=item.error,
-        )
+    async def _store(self, client: asyncpg.Record, changes: list[tuple[asyncpg.Record, ClientItem]]) -> None:
+        """Every change of one poll in one transaction: the rows and their `download.status` events."""
+        now = datetime.now(UTC)
+        events = [
+            DownloadStatus(
+                download_id=str(row["id"]),
+                client_id=str(client["id"]),
+                client_type=client["type"],
+                title=item.title or row["title"] or "",
+                state=item.state,
+                progress=item.progress,
+                speed_bytes=item.speed_bytes,
+                eta_seconds=item.eta_seconds,
+                final_path=item.final_path,
+                error=item.error,
+            )
+            for row, item in changes
+        ]
         async with self.db.acquire() as connection, connection.transaction():
-            await connection.execute(
+            await connection.executemany(
                 """
                 UPDATE notifier_downloads SET client_download_id = coalesce(client_download_id, $2), state = $3,
                        progress = $4, speed_bytes = $5, eta_seconds = $6, final_path = $7, error = $8,
                        title = coalesce(title, $9), updated_at = $10
                 WHERE id = $1
                 """,
-                row["id"],
-                item.id,
-                item.state,
-                item.progress,
-                item.speed_bytes,
-                item.eta_seconds,
-                item.final_path,
-                item.error,
-                item.title,
-                datetime.now(UTC),
+                [
+                    (
+                        row["id"],
+                        item.id,
+                        item.state,
+                        item.progress,
+                        item.speed_bytes,
+                        item.eta_seconds,
+                        item.final_path,
+                        item.error,
+                        item.title,
+                        now,
+                    )
+                    for row, item in changes
+                ],
             )
-            await self.outbox.add(DOWNLOAD_STATUS, event, connection)
-        if item.state == "completed" and row["state"] != "completed" and self.on_completed is not None:
-            await self.on_completed([item.final_path] if item.final_path else [])
+            await self.outbox.add_many(DOWNLOAD_STATUS, events, connection)
+        finished = [
+            item.final_path or "" for row, item in changes if item.state == "completed" and row["state"] != "completed"
+        ]
+        if finished and self.on_completed is not None:
+            await self.on_completed([path for path in finished if path])
 
     async def run(self, interval: float, wake: asyncio.Event) -> None:
         while True:
