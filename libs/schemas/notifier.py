@@ -133,3 +133,14 @@ class DownloadView(View):
     error: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class GrabRequest(Body):
+    """A Prowlarr search result to download with one of the clients: its `downloadUrl` is fetched here (a
+    redirect to a magnet is read, never followed), so the client's own id of it is known at once."""
+
+    client_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    guid: Annotated[str, Meta(min_length=1, max_length=2000)]
+    indexer_id: Annotated[int, Meta(ge=1)]
+    download_url: Annotated[str, Meta(min_length=1, max_length=4000, pattern=r"^https?://")]
+    title: Annotated[str, Meta(min_length=1, max_length=500)]

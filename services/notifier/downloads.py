@@ -22,10 +22,11 @@ from msgspec import UNSET
 from libs.crypto import MASK, SecretBox, mask
 from libs.outbox import Outbox
 from libs.schemas import DOWNLOAD_STATUS, DownloadStatus
-from libs.schemas.notifier import ClientCreate, ClientPatch, ClientView, DownloadCreate, DownloadView
+from libs.schemas.notifier import ClientCreate, ClientPatch, ClientView, DownloadCreate, DownloadView, GrabRequest
 from libs.telemetry import get_logger
+from libs.torrent_meta import fetch_torrent
 
-from .clients import ClientConfig, ClientError, ClientItem, DownloadClient, adapter_for
+from .clients import ClientConfig, ClientError, ClientItem, DownloadClient, Grabbed, adapter_for
 
 log = get_logger(__name__)
 _WORDS = re.compile(r"[^a-z0-9]+")
@@ -245,6 +246,39 @@ class Downloads:
             body.client_download_id else body.client_download_id,
             body.title,
         )  # fmt: skip
+        return self._download_view({**dict(row), "type": client["type"]})
+
+    async def grab(self, body: GrabRequest, prowlarr_url: str | None) -> DownloadView:
+        if not prowlarr_url or not body.download_url.startswith(prowlarr_url.rstrip("/") + "/"):
+            raise Invalid("downloadUrl", "the download link must be one of the configured Prowlarr's (PROWLARR_URL)")
+        client = await self._row(body.client_id)
+        fetched = await fetch_torrent(self.http, body.download_url, timeout=30.0)
+        if fetched is None:
+            raise Invalid("downloadUrl", "the download link gave nothing usable (an error, or too big)")
+        if isinstance(fetched, str):
+            grabbed = Grabbed(body.title, magnet=fetched)
+        elif fetched[:1] == b"d":
+            grabbed = Grabbed(body.title, torrent=fetched)
+        elif fetched.lstrip()[:1] == b"<":
+            grabbed = Grabbed(body.title, nzb=fetched)
+        else:
+            raise Invalid("downloadUrl", "the download link gave neither a torrent nor an NZB")
+        try:
+            client_download_id = await (await self.adapter(client)).add(grabbed)
+        except ClientError as error:
+            raise Invalid("clientId", str(error)) from None
+        row = await self.db.fetchrow(
+            """
+            INSERT INTO notifier_downloads (client_id, client_download_id, title, prowlarr_guid, indexer_id)
+            VALUES ($1, $2, $3, $4, $5) RETURNING *
+            """,
+            client["id"],
+            client_download_id or None,
+            body.title,
+            body.guid,
+            body.indexer_id,
+        )
+        log.info("grabbed", client=client["name"], indexer=body.indexer_id, download=client_download_id)
         return self._download_view({**dict(row), "type": client["type"]})
 
     # polling

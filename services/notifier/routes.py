@@ -8,7 +8,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from libs.schemas.notifier import ClientCreate, ClientPatch, ConnectionTest, DownloadCreate, IntegrationsPatch
+from libs.schemas.notifier import (
+    ClientCreate,
+    ClientPatch,
+    ConnectionTest,
+    DownloadCreate,
+    GrabRequest,
+    IntegrationsPatch,
+)
 from libs.web import ApiError, json_response, read_json, require_admin, require_admin_page
 
 from .downloads import Invalid, NotFound
@@ -102,8 +109,20 @@ def routes(notifier: Notifier) -> list[Route]:
         require_admin_page(request, token)
         return HTMLResponse(settings_page(), headers={"Cache-Control": "no-store"})
 
+    async def grab(request: Request) -> Response:
+        require_admin(request, token)
+        body = await read_json(request, GrabRequest)
+
+        async def grabbed() -> Response:
+            view = await notifier.downloads.grab(body, notifier.settings.prowlarr_url)
+            notifier.poll_now()
+            return json_response(view, 201)
+
+        return await guarded(request, grabbed)
+
     return [
         Route("/settings/integrations/", page, methods=["GET"]),
+        Route("/downloads/grab", grab, methods=["POST"]),
         Route("/downloads/clients", list_clients, methods=["GET"]),
         Route("/downloads/clients", add_client, methods=["POST"]),
         Route("/downloads/clients/{id}", update_client, methods=["PATCH"]),

@@ -44,6 +44,16 @@ class ClientItem:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class Grabbed:
+    """What a release's download link gave: a magnet, a .torrent, or an .nzb (and the release's title)."""
+
+    title: str
+    magnet: str | None = None
+    torrent: bytes | None = None
+    nzb: bytes | None = None
+
+
 class DownloadClient:
     def __init__(self, config: ClientConfig, http: httpx.AsyncClient, timeout: float = 10.0) -> None:
         self.config = config
@@ -55,6 +65,10 @@ class DownloadClient:
         raise NotImplementedError
 
     async def items(self) -> list[ClientItem]:
+        raise NotImplementedError
+
+    async def add(self, grabbed: Grabbed) -> str:
+        """Hand the client what a release's link gave; the client's own id of the new download."""
         raise NotImplementedError
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:

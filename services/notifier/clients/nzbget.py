@@ -3,12 +3,13 @@ a history `Status` is `CATEGORY/DETAIL` and the category decides."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
 import msgspec
 
-from .base import ClientError, ClientItem, DownloadClient
+from .base import ClientError, ClientItem, DownloadClient, Grabbed
 
 _QUEUED = {"QUEUED", "FETCHING", "QS_QUEUED", "PP_QUEUED"}
 
@@ -70,3 +71,13 @@ class NzbGet(DownloadClient):
         wanted = [g for g in groups if not category or g.get("Category") == category]
         done = [h for h in history if not category or h.get("Category") == category]
         return [group_item(g, rate) for g in wanted] + [history_item(h) for h in done]
+
+    async def add(self, grabbed: Grabbed) -> str:
+        if grabbed.nzb is None:
+            raise ClientError(f"{self.config.name} takes NZBs, not torrents")
+        content = base64.b64encode(grabbed.nzb).decode()
+        params = [f"{grabbed.title}.nzb", content, self.config.category or "", 0, False, False, "", 0, "SCORE", []]
+        found = await self.call("append", *params)
+        if not isinstance(found, int) or found <= 0:
+            raise ClientError(f"{self.config.name} did not take the NZB")
+        return str(found)

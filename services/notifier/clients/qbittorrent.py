@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx
 import msgspec
 
-from .base import ClientError, ClientItem, DownloadClient, eta_or_none
+from libs.torrent_meta import btih_from_magnet, info_hash
+
+from .base import ClientError, ClientItem, DownloadClient, Grabbed, eta_or_none
 
 _PAUSED = {"pausedDL", "stoppedDL"}
 _QUEUED = {"queuedDL", "metaDL", "forcedMetaDL", "checkingDL", "checkingResumeData", "allocating", "moving"}
@@ -102,3 +104,27 @@ class QBittorrent(DownloadClient):
         except msgspec.DecodeError:
             raise ClientError(f"{self.config.name} answered torrents/info with something not qBittorrent's") from None
         return [item_of(t) for t in torrents]
+
+    async def add(self, grabbed: Grabbed) -> str:
+        if grabbed.magnet:
+            found, form, files = btih_from_magnet(grabbed.magnet), {"urls": grabbed.magnet}, None
+        elif grabbed.torrent:
+            found, form = info_hash(grabbed.torrent), {}
+            files = {"torrents": ("release.torrent", grabbed.torrent, "application/x-bittorrent")}
+        else:
+            raise ClientError(f"{self.config.name} takes torrents, not NZBs")
+        if self.config.category:
+            form["category"] = self.config.category
+        for attempt in range(2):
+            if self._cookie is None:
+                await self._login()
+            response = await self.request("POST", "/api/v2/torrents/add", data=form, files=files)
+            if response.status_code == 403 and attempt == 0:
+                self._cookie = None
+                continue
+            if response.status_code != 200 or response.text.strip() == "Fails.":
+                raise ClientError(
+                    f"{self.config.name} refused the torrent ({response.status_code} {response.text[:80]})"
+                )
+            return found or ""
+        raise ClientError(f"{self.config.name} refused the session")

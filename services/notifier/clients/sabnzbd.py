@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from .base import ClientError, ClientItem, DownloadClient
+from .base import ClientError, ClientItem, DownloadClient, Grabbed
 
 _QUEUED = {"Queued", "Grabbing", "Propagating", "Fetching", "Checking"}
 
@@ -85,3 +85,22 @@ class Sabnzbd(DownloadClient):
         paused = bool(queue.get("paused"))
         items = [queue_item(slot, paused, speed) for slot in queue.get("slots", [])]
         return items + [history_item(slot) for slot in history.get("slots", [])]
+
+    async def add(self, grabbed: Grabbed) -> str:
+        if grabbed.nzb is None:
+            raise ClientError(f"{self.config.name} takes NZBs, not torrents")
+        params = {"mode": "addfile", "output": "json", "apikey": self.config.api_key or "", "nzbname": grabbed.title}
+        if self.config.category:
+            params["cat"] = self.config.category
+        files = {"name": (f"{grabbed.title}.nzb", grabbed.nzb, "application/x-nzb")}
+        response = await self.request("POST", "/api", params=params, files=files)
+        if response.status_code != 200:
+            raise self.refused(response)
+        try:
+            body = msgspec.json.decode(response.content)
+        except msgspec.DecodeError:
+            raise ClientError(f"{self.config.name} answered with something that is not SABnzbd's") from None
+        ids = body.get("nzo_ids") if isinstance(body, dict) else None
+        if not ids:
+            raise ClientError(f"{self.config.name} did not take the NZB")
+        return str(ids[0])

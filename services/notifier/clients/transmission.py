@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
 import msgspec
 
-from .base import ClientError, ClientItem, DownloadClient, eta_or_none
+from .base import ClientError, ClientItem, DownloadClient, Grabbed, eta_or_none
 
 FIELDS = ["id", "hashString", "name", "status", "percentDone", "rateDownload", "eta", "downloadDir", "error",
           "errorString", "labels", "leftUntilDone"]  # fmt: skip
@@ -88,3 +89,16 @@ class Transmission(DownloadClient):
         torrents = msgspec.convert(arguments.get("torrents", []), list[_Torrent])
         category = self.config.category
         return [item_of(t) for t in torrents if not category or category in t.labels]
+
+    async def add(self, grabbed: Grabbed) -> str:
+        if grabbed.magnet:
+            arguments: dict[str, Any] = {"filename": grabbed.magnet}
+        elif grabbed.torrent:
+            arguments = {"metainfo": base64.b64encode(grabbed.torrent).decode()}
+        else:
+            raise ClientError(f"{self.config.name} takes torrents, not NZBs")
+        if self.config.category:
+            arguments["labels"] = [self.config.category]
+        answer = await self.call("torrent-add", arguments)
+        added = answer.get("torrent-added") or answer.get("torrent-duplicate") or {}
+        return str(added.get("hashString", "")).lower()
