@@ -101,23 +101,8 @@ class Downloads:
     def _seal(self, value: str | None) -> str | None:
         return self.box.encrypt(value) if value else None
 
-    def _view(self, row: asyncpg.Record) -> ClientView:
-        return ClientView(
-            id=str(row["id"]),
-            type=row["type"],
-            name=row["name"],
-            host=row["host"],
-            port=row["port"],
-            use_ssl=row["use_ssl"],
-            api_key=mask(self.box.decrypt(row["api_key"])) if row["api_key"] else None,
-            username=row["username"],
-            password=mask(self.box.decrypt(row["password"])) if row["password"] else None,
-            category=row["category"],
-            enabled=row["enabled"],
-            priority=row["priority"],
-            last_error=row["last_error"],
-            last_checked_at=row["last_checked_at"],
-        )
+    def _open(self, value: str | None) -> str | None:
+        return self.box.decrypt(value) if value else None
 
     def config_of(self, row: asyncpg.Record) -> ClientConfig:
         return ClientConfig(
@@ -127,10 +112,29 @@ class Downloads:
             host=row["host"],
             port=row["port"],
             use_ssl=row["use_ssl"],
-            api_key=self.box.decrypt(row["api_key"]) if row["api_key"] else None,
+            api_key=self._open(row["api_key"]),
             username=row["username"],
-            password=self.box.decrypt(row["password"]) if row["password"] else None,
+            password=self._open(row["password"]),
             category=row["category"],
+        )
+
+    def _view(self, row: asyncpg.Record) -> ClientView:
+        config = self.config_of(row)
+        return ClientView(
+            id=config.id,
+            type=row["type"],
+            name=config.name,
+            host=config.host,
+            port=config.port,
+            use_ssl=config.use_ssl,
+            api_key=mask(config.api_key),
+            username=config.username,
+            password=mask(config.password),
+            category=config.category,
+            enabled=row["enabled"],
+            priority=row["priority"],
+            last_error=row["last_error"],
+            last_checked_at=row["last_checked_at"],
         )
 
     async def clients(self) -> list[ClientView]:
@@ -179,9 +183,7 @@ class Downloads:
             value = getattr(patch, name)
             if value is not UNSET and not (value or "").startswith(MASK):
                 changes[name] = self._seal(value)
-        api_key = self.box.decrypt(changes.get("api_key") or row["api_key"]) if (
-            changes.get("api_key") or row["api_key"]
-        ) else None  # fmt: skip
+        api_key = self._open(changes.get("api_key") or row["api_key"])
         _check(row["type"], api_key)
         if changes:
             assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(changes, start=2))

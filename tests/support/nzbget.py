@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from libs.embedded import free_port
+from tests.support.daemon import running
 
 USERNAME, PASSWORD = "nzbget", "nzbget-pass"
 TEMPLATE = Path("/usr/share/nzbget/webui/nzbget.conf")
@@ -36,24 +35,8 @@ def nzbget_server(work: Path) -> Iterator[int]:
     argv = [binary, "-s", "-c", str(config)]
     for name, value in options.items():
         argv += ["-o", f"{name}={value}"]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"nzbget exited with {process.returncode}")
-            try:
-                httpx.post(f"http://127.0.0.1:{port}/jsonrpc", json={"method": "version", "params": []}, timeout=1)
-                break  # any answer: it listens
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("nzbget did not start in 30 s")
-            time.sleep(0.1)
+    url = f"http://127.0.0.1:{port}/jsonrpc"
+    with running(
+        "nzbget", argv, lambda: httpx.post(url, json={"method": "version", "params": []}, timeout=1) is not None
+    ):
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()

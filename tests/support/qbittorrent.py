@@ -4,8 +4,6 @@ notifier's real-client tests. Its Web UI login is qBittorrent's default: admin /
 from __future__ import annotations
 
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from libs.embedded import free_port
+from tests.support.daemon import running
 
 USERNAME, PASSWORD = "admin", "adminadmin"
 
@@ -32,29 +31,11 @@ def qbittorrent_nox(work: Path) -> Iterator[str]:
         f"[Preferences]\nWebUI\\Port={port}\nWebUI\\Address=127.0.0.1\nWebUI\\LocalHostAuth=true\n"
         "WebUI\\CSRFProtection=false\nWebUI\\HostHeaderValidation=false\n"
     )
-    process = subprocess.Popen(
-        [binary, f"--profile={work}", f"--webui-port={port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"qbittorrent-nox exited with {process.returncode}")
-            try:
-                if httpx.get(f"{url}/api/v2/app/webapiVersion", timeout=1).status_code in (200, 403):
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("qbittorrent-nox did not start in 30 s")
-            time.sleep(0.1)
+    argv = [binary, f"--profile={work}", f"--webui-port={port}"]
+    with running(
+        "qbittorrent-nox",
+        argv,
+        lambda: httpx.get(f"{url}/api/v2/app/webapiVersion", timeout=1).status_code in (200, 403),
+    ):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from libs.embedded import free_port
+from tests.support.daemon import running
 
 USERNAME, PASSWORD = "transmission", "transmission-pass"
 
@@ -25,29 +24,8 @@ def transmission_daemon(work: Path) -> Iterator[tuple[int, Path]]:
     port, downloads = free_port(), work / "downloads"
     (work / "config").mkdir(parents=True, exist_ok=True)
     downloads.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [binary, "-f", "-g", str(work / "config"), "-p", str(port), "-w", str(downloads), "-a", "127.0.0.1",
-         "-t", "-u", USERNAME, "-v", PASSWORD, "--no-portmap", "--no-dht", "--no-lpd", "-P", str(free_port())],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"transmission-daemon exited with {process.returncode}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/transmission/rpc", timeout=1).status_code in (401, 409):
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("transmission-daemon did not start in 30 s")
-            time.sleep(0.1)
+    argv = [binary, "-f", "-g", str(work / "config"), "-p", str(port), "-w", str(downloads), "-a", "127.0.0.1"]
+    argv += ["-t", "-u", USERNAME, "-v", PASSWORD, "--no-portmap", "--no-dht", "--no-lpd", "-P", str(free_port())]
+    rpc = f"http://127.0.0.1:{port}/transmission/rpc"
+    with running("transmission-daemon", argv, lambda: httpx.get(rpc, timeout=1).status_code in (401, 409)):
         yield port, downloads
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
