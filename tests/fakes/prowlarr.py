@@ -38,6 +38,7 @@ class Release:
     season: int | None = None
     episode: int | None = None
     torrent: bytes | None = None  # served by the download link instead of a magnet when set
+    nzb: bytes | None = None  # a usenet release: the download link serves this NZB
     with_info_hash: bool = True
 
 
@@ -233,7 +234,7 @@ class FakeProwlarr:
             "imdbId": release.imdb_id,
             "publishDate": "2026-11-18T10:00:00Z",
             "downloadUrl": download,
-            "magnetUrl": download if release.torrent is None else None,
+            "magnetUrl": download if release.torrent is None and release.nzb is None else None,
             "infoUrl": f"https://{indexer.name.lower()}.example/t/{release.info_hash[:8]}",
             "categories": [{"id": 2000 if release.season is None else 5000, "name": "Movies"}],
             "seeders": release.seeders,
@@ -254,6 +255,8 @@ class FakeProwlarr:
         if release is None:
             return PlainTextResponse("Not found", 404)
         indexer.grabs += 1
+        if release.nzb is not None:
+            return Response(release.nzb, 200, media_type="application/x-nzb")
         if release.torrent is not None:
             return Response(release.torrent, 200, media_type="application/x-bittorrent")
         magnet = f"magnet:?xt=urn:btih:{release.info_hash}&dn={quote(release.title)}"

@@ -1,5 +1,6 @@
 """A fake SABnzbd (`/api?mode=…&output=json`), faithful to reference B.1: the key checked (403 with a text
-body when wrong), numbers as strings, jobs moving queue → history through post-processing states."""
+body when wrong), numbers as strings, jobs moving queue → history through post-processing states, `addfile`
+taking an NZB upload (field `name`) and answering its `nzo_ids`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class FakeSabnzbd:
         self.queue: list[dict[str, Any]] = []
         self.history: list[dict[str, Any]] = []
         self.paused = False
+        self.garbage = False  # every answer a 200 web page
         self.base_url = "http://sabnzbd.invalid"
         self.app = Starlette(routes=[Route("/api", self.api, methods=["GET", "POST"])])
 
@@ -39,10 +41,20 @@ class FakeSabnzbd:
     async def api(self, request: Request) -> Response:
         params = request.query_params
         mode = params.get("mode")
+        if self.garbage:
+            return Response(b"<html><body>Welcome to nginx!</body></html>", media_type="text/html")
         if mode == "version":
             return self._json({"version": "4.4.1"})
         if params.get("apikey") != self.api_key:
             return PlainTextResponse("API Key Incorrect", 403)
+        if mode == "addfile":
+            form = await request.form()
+            upload = form.get("name")
+            if upload is None or isinstance(upload, str) or b"<nzb" not in await upload.read():
+                return self._json({"status": False, "error": "no NZB in the upload"})
+            nzo_id = f"SABnzbd_nzo_{len(self.queue) + len(self.history) + 1}"
+            self.add(nzo_id, params.get("nzbname") or upload.filename or nzo_id, mb=100, left=40)
+            return self._json({"status": True, "nzo_ids": [nzo_id]})
         if mode == "queue":
             return self._json(
                 {"queue": {"status": "Paused" if self.paused else "Downloading", "paused": self.paused,

@@ -161,7 +161,11 @@ async def test_sabnzbd_queue_post_processing_and_history(notifier, sabnzbd):
     seen = await eventually(lambda: _when(states, lambda s: s["SABnzbd_nzo_1"]["state"] == "downloading"), timeout=10)
     assert seen["SABnzbd_nzo_1"]["progress"] == 0.75 and seen["SABnzbd_nzo_1"]["speedBytes"] == 2048 * 1024
     assert seen["SABnzbd_nzo_2"]["state"] == "queued"
-    sabnzbd.finish("SABnzbd_nzo_1", storage="/downloads/complete/Some.Show.S02E03.720p")
+    sabnzbd.finish("SABnzbd_nzo_1", status="Extracting")  # post-processing: in the history, not done yet
+    notifier.app.state.notifier.poll_now()
+    extracting = await eventually(lambda: _when(states, lambda s: s["SABnzbd_nzo_1"]["progress"] == 1), timeout=10)
+    assert extracting["SABnzbd_nzo_1"]["state"] == "downloading" and extracting["SABnzbd_nzo_1"]["finalPath"] is None
+    sabnzbd.history[0].update(status="Completed", storage="/downloads/complete/Some.Show.S02E03.720p")
     sabnzbd.finish("SABnzbd_nzo_2", status="Failed", fail_message="Out of retention")
     notifier.app.state.notifier.poll_now()
     done = await eventually(lambda: _when(states, lambda s: s["SABnzbd_nzo_2"]["state"] == "failed"), timeout=10)
@@ -210,3 +214,20 @@ async def test_real_nzbget_queue_then_history(notifier, tmp_path):
             assert deleted.json()["result"] is True
             removed = await eventually(lambda: state("removed"), timeout=15)
             assert "deleted" in removed["error"]
+
+
+async def test_a_client_answering_garbage_is_skipped_and_said(notifier, sabnzbd):
+    port = urlsplit(sabnzbd.base_url).port
+    client = await add_client(notifier, type="sabnzbd", name="SAB", host="127.0.0.1", port=port, apiKey=sabnzbd.api_key)
+    sabnzbd.add("SABnzbd_nzo_1", "Some.Film.2001", mb=100, left=50)
+    await notifier.client.post("/downloads", json={"clientId": client["id"], "clientDownloadId": "SABnzbd_nzo_1"})
+    sabnzbd.garbage = True
+
+    async def said():
+        (listed,) = (await notifier.client.get("/downloads/clients")).json()
+        return listed["lastError"]
+
+    assert "not SABnzbd's" in await eventually(said, timeout=10)
+    (download,) = (await notifier.client.get("/downloads")).json()
+    assert download["state"] == "queued"  # nothing read from the garbage
+    assert (await notifier.client.get("/health")).json()["checks"]["download clients"]["ok"] is False
