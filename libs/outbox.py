@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 import msgspec
@@ -26,6 +27,9 @@ log = get_logger(__name__)
 _encoder = msgspec.json.Encoder()
 _SUBJECTS = {subject.name: subject for subject in EVENT_SUBJECTS}
 _TABLE = re.compile(r"^[a-z_]+_outbox$")
+
+# Something that takes an event for a subject: `Outbox.add`, or a direct publish
+Emit = Callable[[EventSubject, Event], Awaitable[None]]
 
 
 class Outbox:

@@ -14,9 +14,11 @@ from libs.bus import KeyValueCache
 from libs.cinemeta import CinemetaClient
 from libs.config import Settings
 from libs.crypto import SecretBox
+from libs.outbox import Outbox
 from libs.prowlarr import ProwlarrClient
 from libs.runtime import Runtime
 from libs.schemas.stremio import Availability, FoundReleases
+from libs.tasks import background
 from libs.torbox import TorBoxClient
 from libs.web import create_app
 
@@ -53,8 +55,10 @@ class StreamProxy:
         if settings.prowlarr_url and settings.prowlarr_api_key:
             prowlarr = ProwlarrClient(runtime.http, settings.prowlarr_url, settings.prowlarr_api_key)
         plan = SearchPlan(budget=config.search_budget_seconds, default_timeout_ms=config.indexer_timeout_ms)
+        # usage and search measurements wait in PostgreSQL while NATS is away, instead of being lost
+        outbox = Outbox(runtime.db, bus, "stream_proxy_outbox")
         finder = ReleaseFinder(
-            Searcher(bus, prowlarr, plan) if prowlarr else None,
+            Searcher(bus, prowlarr, plan, emit=outbox.add) if prowlarr else None,
             runtime.http,
             CinemetaClient(runtime.http, settings.cinemeta_url),
             parser,
@@ -65,9 +69,10 @@ class StreamProxy:
         )
         availability = AvailabilityChecker(torbox, known)
         self.streams = StreamService(keys, finder, availability, parser, config.memo_seconds)
-        self.player = Player(bus, keys, torbox, parser, finder, config.link_ttl_seconds)
+        self.player = Player(bus, keys, torbox, parser, finder, config.link_ttl_seconds, emit=outbox.add)
         try:
-            yield
+            async with background(outbox.run()):
+                yield
         finally:
             parser.close()
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from libs.bus import Bus, BusError, BusUnavailable, publish
 from libs.flight import SingleFlight
+from libs.outbox import Emit
 from libs.ratelimit import WindowLimiter
 from libs.schemas import POOL_STREAM_END, POOL_STREAM_START, POOL_USAGE, StreamEnd, StreamStart, UsageEvent
 from libs.schemas.torbox import AccountTorrent
@@ -65,8 +66,10 @@ class Player:
         parser: TitleParser,
         finder: ReleaseFinder,
         link_ttl: float = 2700.0,
+        emit: Emit | None = None,
     ) -> None:
         self.bus = bus
+        self.emit: Emit = emit or (lambda subject, event: publish(bus, subject, event))
         self.finder = finder
         self.keys = keys
         self.torbox = torbox
@@ -220,8 +223,8 @@ class Player:
             stream_type="series" if request.media.is_episode else "movie",
         )
         try:
-            await publish(self.bus, POOL_USAGE, event)
-        except Exception as error:  # JetStream down: the film still plays
+            await self.emit(POOL_USAGE, event)
+        except Exception as error:  # the outbox (or JetStream) down: the film still plays
             log.warning("pool.usage not published", error=type(error).__name__)
 
     def _forget_expired(self) -> None:

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 
 from libs.bus import Bus, BusError, BusUnavailable, publish
+from libs.outbox import Emit
 from libs.prowlarr import ProwlarrClient, ProwlarrError, Release
 from libs.schemas import INDEXER_RANKING_GET, INDEXER_SEARCH, IndexerSearch, RankedIndexer, RankingRequest
 from libs.telemetry import get_logger
@@ -36,8 +37,12 @@ def search_query(media: MediaId, title: str | None) -> tuple[str, str]:
 
 
 class Searcher:
-    def __init__(self, bus: Bus, prowlarr: ProwlarrClient, plan: SearchPlan | None = None) -> None:
+    def __init__(
+        self, bus: Bus, prowlarr: ProwlarrClient, plan: SearchPlan | None = None, emit: Emit | None = None
+    ) -> None:
         self.bus = bus
+        # where events go: the service's outbox (kept while NATS is away), or straight to JetStream
+        self.emit: Emit = emit or (lambda subject, event: publish(bus, subject, event))
         self.prowlarr = prowlarr
         self.plan = plan or SearchPlan()
 
@@ -114,6 +119,6 @@ class Searcher:
             http_status=status,
         )
         try:
-            await publish(self.bus, INDEXER_SEARCH, event)
+            await self.emit(INDEXER_SEARCH, event)
         except Exception as error:  # the measurement is lost, the search is not
             log.warning("indexer.search not published", error=type(error).__name__)

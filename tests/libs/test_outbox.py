@@ -1,0 +1,52 @@
+"""The outbox keeps events while JetStream cannot take them, then publishes each once, in order."""
+
+import msgspec
+
+from libs import outbox as outbox_module
+from libs.bus import Bus, ensure_streams
+from libs.db import create_pool
+from libs.outbox import Outbox
+from libs.schemas import TORRENT_STATUS, TorrentStatus
+
+
+async def test_events_wait_while_publishing_fails_then_go_once_in_order(fresh_dsn, nats_url, monkeypatch):
+    db = await create_pool(fresh_dsn, min_size=1, max_size=2)
+    bus = await Bus.connect(nats_url, "tests")
+    await ensure_streams(bus)
+    await bus.js.purge_stream("TORRENT_STATUS")
+    await db.execute(
+        "CREATE TABLE test_outbox (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, subject text NOT NULL,"
+        " event_id text NOT NULL, body bytea NOT NULL)"
+    )
+    box = Outbox(db, bus, "test_outbox")
+    events = [TorrentStatus(hash=f"{n:040x}", name=f"t{n}", state="completed") for n in range(5)]
+    real_publish, calls = outbox_module.publish_encoded, []
+
+    async def flaky(bus_, subject, body, event_id, timeout=2.0):
+        calls.append(event_id)
+        if len(calls) == 3:  # JetStream goes away after two events
+            raise TimeoutError("nats away")
+        await real_publish(bus_, subject, body, event_id, timeout)
+
+    monkeypatch.setattr(outbox_module, "publish_encoded", flaky)
+    try:
+        for event in events:
+            await box.add(TORRENT_STATUS, event)
+        try:
+            await box.drain()
+        except TimeoutError:
+            pass
+        assert await db.fetchval("SELECT count(*) FROM test_outbox") == 3  # two went, three wait
+        assert await box.drain() == 3
+        assert await db.fetchval("SELECT count(*) FROM test_outbox") == 0
+        await box.add(TORRENT_STATUS, events[0])  # the same event again (a retry): stored once by JetStream
+        await box.drain()
+        state = (await bus.js.stream_info("TORRENT_STATUS")).state
+        stored = [
+            msgspec.json.decode((await bus.js.get_msg("TORRENT_STATUS", seq)).data, type=TorrentStatus).name
+            for seq in range(state.first_seq, state.last_seq + 1)
+        ]
+        assert stored == ["t0", "t1", "t2", "t3", "t4"]
+    finally:
+        await bus.close()
+        await db.close()
