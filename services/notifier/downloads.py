@@ -241,13 +241,29 @@ class Downloads:
         if body.client_download_id is None and body.title is None:
             raise Invalid("clientDownloadId", "give the client's id of the download, or its title")
         client = await self._row(body.client_id)
+        return await self._insert_download(client, body.client_download_id, body.title)
+
+    async def _insert_download(
+        self,
+        client: asyncpg.Record,
+        client_download_id: str | None,
+        title: str | None,
+        guid: str | None = None,
+        indexer_id: int | None = None,
+    ) -> DownloadView:
+        if client_download_id and client["type"] in ("qbittorrent", "transmission"):
+            client_download_id = client_download_id.lower()  # info hashes: the clients list them lowercase
         row = await self.db.fetchrow(
-            "INSERT INTO notifier_downloads (client_id, client_download_id, title) VALUES ($1, $2, $3) RETURNING *",
+            """
+            INSERT INTO notifier_downloads (client_id, client_download_id, title, prowlarr_guid, indexer_id)
+            VALUES ($1, $2, $3, $4, $5) RETURNING *
+            """,
             client["id"],
-            body.client_download_id.lower() if client["type"] in ("qbittorrent", "transmission") and
-            body.client_download_id else body.client_download_id,
-            body.title,
-        )  # fmt: skip
+            client_download_id or None,
+            title,
+            guid,
+            indexer_id,
+        )
         return self._download_view({**dict(row), "type": client["type"]})
 
     async def grab(self, body: GrabRequest, prowlarr_url: str | None) -> DownloadView:
@@ -269,19 +285,8 @@ class Downloads:
             client_download_id = await (await self.adapter(client)).add(grabbed)
         except ClientError as error:
             raise Invalid("clientId", str(error)) from None
-        row = await self.db.fetchrow(
-            """
-            INSERT INTO notifier_downloads (client_id, client_download_id, title, prowlarr_guid, indexer_id)
-            VALUES ($1, $2, $3, $4, $5) RETURNING *
-            """,
-            client["id"],
-            client_download_id or None,
-            body.title,
-            body.guid,
-            body.indexer_id,
-        )
         log.info("grabbed", client=client["name"], indexer=body.indexer_id, download=client_download_id)
-        return self._download_view({**dict(row), "type": client["type"]})
+        return await self._insert_download(client, client_download_id, body.title, body.guid, body.indexer_id)
 
     # polling
 

@@ -48,7 +48,7 @@ class Figures:
     eta: int
 
 
-def figures(row: Mapping[str, Any], live: Live | None, now: datetime) -> Figures:
+def figures(row: Mapping[str, Any], live: Live | None) -> Figures:
     downloaded = max(row["downloaded"], live.downloaded if live else 0)
     size = row["size"]
     phase = row["phase"]
@@ -72,7 +72,7 @@ def figures(row: Mapping[str, Any], live: Live | None, now: datetime) -> Figures
 
 
 def torrent_info(row: Mapping[str, Any], live: Live | None, now: datetime) -> dict[str, Any]:
-    f = figures(row, live, now)
+    f = figures(row, live)
     size = row["size"]
     completed = size if row["phase"] == "completed" else min(size, int(f.progress * size))
     finished = row["phase"] == "completed"
@@ -138,7 +138,7 @@ def torrent_info(row: Mapping[str, Any], live: Live | None, now: datetime) -> di
 
 
 def properties(row: Mapping[str, Any], live: Live | None, now: datetime) -> dict[str, Any]:
-    f = figures(row, live, now)
+    f = figures(row, live)
     size = row["size"]
     return {
         "addition_date": _epoch(row["added_on"]),

@@ -1,15 +1,11 @@
 // Drives the add-on's configure page in Debian's Chromium: fills the form as a user would, presses
 // Install, prints what the page shows as JSON. Usage: node configure_page.js <url> <json of choices>
-const { chromium } = require("playwright-core");
+const { launch } = require("./browser");
 
 (async () => {
   const [url, raw] = process.argv.slice(2);
   const choices = JSON.parse(raw);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launch();
   try {
     const page = await browser.newPage();
     await page.goto(url);

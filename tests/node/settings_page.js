@@ -1,16 +1,12 @@
 // Drives the notifier's settings page in Debian's Chromium: logs in (Basic, the admin token as password),
 // fills Jellyfin's fields and a path mapping, saves, tests the connection, prints what the page shows.
 // Usage: node settings_page.js <url> <admin token> <json of choices>
-const { chromium } = require("playwright-core");
+const { launch } = require("./browser");
 
 (async () => {
   const [url, token, raw] = process.argv.slice(2);
   const choices = JSON.parse(raw);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launch();
   try {
     const context = await browser.newContext({ httpCredentials: { username: "admin", password: token } });
     const page = await context.newPage();
