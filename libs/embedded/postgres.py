@@ -115,8 +115,10 @@ class EmbeddedPostgres:
             "-c", "unix_socket_directories=",
             "-c", "max_connections=200",
         ]  # fmt: skip
-        if not self.durable:  # tests: no fsync, the data is thrown away anyway
-            argv += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        if not self.durable:
+            # tests: no fsync (the data is thrown away anyway), but every commit still written out before it
+            # is acknowledged, so a killed server (fault tests) keeps what it said it had
+            argv += ["-c", "fsync=off", "-c", "full_page_writes=off"]
         self.process = ManagedProcess(
             "postgres",
             argv,

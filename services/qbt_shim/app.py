@@ -59,7 +59,7 @@ class QbtShim:
         outbox = Outbox(runtime.db, runtime.bus, "qbt_outbox")
         events = StatusEvents(outbox)
         torbox = TorBoxClient(runtime.http, self.settings.torbox_api_url)
-        key = ShimKey(runtime.bus, self.settings.qbt_torbox_token, self.settings.qbt_pool_user)
+        key = ShimKey(runtime.bus, outbox.add, self.settings.qbt_torbox_token, self.settings.qbt_pool_user)
         side = TorBoxSide(runtime.db, torbox, key, events, self.config)
         self.cloud = CloudWorker(side)
         self.downloader = Downloader(side, self.root)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from libs.bus import Bus, BusError, BusUnavailable
+from libs.outbox import Emit
 from libs.pool import report_key_failure
 from libs.schemas import POOL_KEY_GET, PoolKeyRequest
 from libs.torbox import TorBoxError
@@ -18,8 +19,11 @@ class NoKey(Exception):
 
 
 class ShimKey:
-    def __init__(self, bus: Bus, token: str | None, pool_user: str | None, refresh_seconds: float = 60.0) -> None:
+    def __init__(
+        self, bus: Bus, emit: Emit, token: str | None, pool_user: str | None, refresh_seconds: float = 60.0
+    ) -> None:
         self.bus = bus
+        self.emit = emit  # where failure reports go: the shim's outbox
         self.token = token
         self.pool_user = pool_user
         self.refresh = refresh_seconds
@@ -53,4 +57,4 @@ class ShimKey:
         pool_key_id = self._pool_key[2]
         if error.kind == "unauthorized":
             self._pool_key = None  # the pool moves us to another key on the next ask
-        await report_key_failure(self.bus, pool_key_id, error)
+        await report_key_failure(self.emit, pool_key_id, error)

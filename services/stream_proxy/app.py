@@ -50,13 +50,13 @@ class StreamProxy:
         settings, config, bus = self.settings, self.config, runtime.bus
         parser = TitleParser()
         torbox = TorBoxClient(runtime.http, settings.torbox_api_url)
-        keys = KeySource(bus, config.pool_timeout_seconds)
         prowlarr = None
         if settings.prowlarr_url and settings.prowlarr_api_key:
             prowlarr = ProwlarrClient(runtime.http, settings.prowlarr_url, settings.prowlarr_api_key)
         plan = SearchPlan(budget=config.search_budget_seconds, default_timeout_ms=config.indexer_timeout_ms)
-        # usage and search measurements wait in PostgreSQL while NATS is away, instead of being lost
+        # usage, search measurements and key failures wait in PostgreSQL while NATS is away, instead of being lost
         outbox = Outbox(runtime.db, bus, "stream_proxy_outbox")
+        keys = KeySource(bus, outbox.add, config.pool_timeout_seconds)
         finder = ReleaseFinder(
             Searcher(bus, prowlarr, plan, emit=outbox.add) if prowlarr else None,
             runtime.http,

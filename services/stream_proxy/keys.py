@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from libs.bus import Bus, BusError, BusUnavailable
+from libs.outbox import Emit
 from libs.pool import report_key_failure
 from libs.schemas import POOL_KEY_GET, PoolKeyRequest
 from libs.schemas.stremio import AddonConfig
@@ -37,8 +38,9 @@ class KeyRefused(Exception):
 
 
 class KeySource:
-    def __init__(self, bus: Bus, timeout: float = 2.0) -> None:
+    def __init__(self, bus: Bus, emit: Emit, timeout: float = 2.0) -> None:
         self.bus = bus
+        self.emit = emit  # where failure reports go: the service's outbox
         self.timeout = timeout
 
     async def key_for(self, config: AddonConfig, client: Client, action: str, torrent_hash: str | None = None):
@@ -65,4 +67,4 @@ class KeySource:
         """A pool key TorBox refused or failed on counts against its health (`pool.key.failure`)."""
         if key.pool_key_id is None:
             return  # the user's own token is theirs to fix
-        await report_key_failure(self.bus, key.pool_key_id, error)
+        await report_key_failure(self.emit, key.pool_key_id, error)

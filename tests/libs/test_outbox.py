@@ -50,3 +50,34 @@ async def test_events_wait_while_publishing_fails_then_go_once_in_order(fresh_ds
     finally:
         await bus.close()
         await db.close()
+
+
+async def test_events_added_while_the_database_is_away_wait_in_memory_in_order(own_postgres, nats_url):
+    db = await create_pool(own_postgres.dsn, min_size=1, max_size=2)
+    bus = await Bus.connect(nats_url, "tests")
+    await ensure_streams(bus)
+    await db.execute(
+        "CREATE TABLE held_outbox (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, subject text NOT NULL,"
+        " event_id text NOT NULL, body bytea NOT NULL)"
+    )
+    box = Outbox(db, bus, "held_outbox")
+    events = [TorrentStatus(hash=f"{n:040x}", name=f"held{n}", state="completed") for n in range(4)]
+    try:
+        await box.add(TORRENT_STATUS, events[0])
+        own_postgres.kill()
+        for event in events[1:]:
+            await box.add(TORRENT_STATUS, event)  # no exception: the caller's work goes on
+        assert box.held == 3
+        own_postgres.start()
+        await bus.js.purge_stream("TORRENT_STATUS")
+        assert await box.drain() == 4
+        assert box.held == 0 and await db.fetchval("SELECT count(*) FROM held_outbox") == 0
+        state = (await bus.js.stream_info("TORRENT_STATUS")).state
+        stored = [
+            msgspec.json.decode((await bus.js.get_msg("TORRENT_STATUS", seq)).data, type=TorrentStatus).name
+            for seq in range(state.first_seq, state.last_seq + 1)
+        ]
+        assert stored == ["held0", "held1", "held2", "held3"]
+    finally:
+        await bus.close()
+        await db.close()

@@ -2,26 +2,10 @@
 without a restart."""
 
 import httpx
-import pytest
 
-from libs.embedded import EmbeddedNats, EmbeddedPostgres
 from libs.web import create_app
 from tests.conftest import make_settings
 from tests.support.asgi import eventually, serving
-
-
-@pytest.fixture
-def own_postgres(tmp_path):
-    server = EmbeddedPostgres(tmp_path / "pg", durable=False).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def own_nats(tmp_path):
-    server = EmbeddedNats(tmp_path / "nats").start()
-    yield server
-    server.stop()
 
 
 async def health(client: httpx.AsyncClient) -> tuple[int, dict]:
