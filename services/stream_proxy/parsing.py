@@ -4,6 +4,7 @@ whether a parsed release is the film or episode asked for (a season pack counts 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -47,10 +48,17 @@ def _parse_many(raws: list[str]) -> list[Parsed]:
 
 class TitleParser:
     """Parses in a worker process (parsing is CPU work: the event loop keeps serving meanwhile) and
-    remembers what it parsed, in this process too."""
+    remembers what it parsed, in this process too.
+
+    The workers come from a fork server, never forked from the service itself: a forked worker would
+    inherit the service's open sockets, and a keep-alive connection the service closed would stay open in
+    the worker — Traefik would send its next request there and wait for ever.
+    """
 
     def __init__(self, workers: int = 2) -> None:
-        self._pool = ProcessPoolExecutor(max_workers=workers)
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])  # RTN imported once, in the fork server
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         self._workers = workers
         self._known: dict[str, Parsed] = {}
 

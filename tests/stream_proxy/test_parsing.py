@@ -1,5 +1,8 @@
 """Release titles parsed off the event loop, and matched against what was asked."""
 
+import os
+import socket
+
 import pytest
 
 from services.stream_proxy.media_id import MediaId
@@ -45,3 +48,32 @@ async def test_parsing_happens_in_a_worker_and_is_remembered():
         assert again[0] is first[1]  # from memory, not parsed again
     finally:
         parser.close()
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:  # the descriptor listdir itself used
+            continue
+        if link.startswith("socket:"):
+            inodes.add(link)
+    return inodes
+
+
+async def test_the_workers_hold_none_of_the_services_sockets():
+    """A worker holding a copy of a connection keeps it open after the service closes it: Traefik would
+    reuse it and wait for an answer for ever."""
+    with socket.create_server(("127.0.0.1", 0)) as server, socket.create_connection(server.getsockname()):
+        ours = _socket_inodes(os.getpid())
+        assert len(ours) >= 3  # the listener and both ends of the connection
+        parser = TitleParser()
+        try:
+            await parser.parse([f"Show.S01E{n:02d}.720p" for n in range(1, 9)])
+            workers = list(parser._pool._processes)
+            assert workers
+            for pid in workers:
+                assert not _socket_inodes(pid) & ours, f"worker {pid} inherited the service's sockets"
+        finally:
+            parser.close()
