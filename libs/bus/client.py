@@ -92,7 +92,7 @@ class Bus:
         if not self.nc.is_closed:
             try:
                 await self.nc.drain()
-            except (nats.errors.ConnectionClosedError, nats.errors.FlushTimeoutError, TimeoutError):
+            except (nats.errors.Error, TimeoutError):  # closed, reconnecting, flush timed out: just close
                 await self.nc.close()
 
     async def request(self, subject: RequestSubject[Req, Rep], body: Req, timeout: float = 1.0) -> Rep:
@@ -102,6 +102,9 @@ class Bus:
             kind=SpanKind.CLIENT,
             attributes={"messaging.system": "nats", "messaging.destination.name": subject.name},
         ) as span:
+            if not self.connected:  # while NATS is away every ask would wait its whole timeout: say so now
+                span.set_status(Status(StatusCode.ERROR, "disconnected"))
+                raise BusUnavailable(f"{subject.name}: not connected to NATS")
             try:
                 msg = await self.nc.request(subject.name, _encoder.encode(body), timeout, headers=inject())
             except (

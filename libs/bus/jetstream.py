@@ -23,7 +23,7 @@ from libs.schemas import STREAMS, Event, EventSubject, StreamSpec
 from libs.telemetry import current_service, get_logger
 
 from .client import Bus
-from .errors import Retry
+from .errors import BusUnavailable, Retry
 from .propagation import extract, inject
 
 Ev = TypeVar("Ev", bound=Event)
@@ -64,6 +64,8 @@ async def publish(bus: Bus, subject: EventSubject[Ev], event: Ev, timeout: float
 
 async def publish_encoded(bus: Bus, subject: EventSubject, body: bytes, event_id: str, timeout: float = 2.0) -> None:
     """`publish` of an event already encoded (an outbox keeps the bytes it will send)."""
+    if not bus.connected:  # fail now rather than after the timeout: the caller keeps the event for later
+        raise BusUnavailable(f"{subject.name}: not connected to NATS")
     with bus._tracer.start_as_current_span(
         f"publish {subject.name}",
         kind=SpanKind.PRODUCER,

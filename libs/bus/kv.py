@@ -48,6 +48,8 @@ class KeyValueCache(Generic[T]):
         return self._kv
 
     async def get(self, key: str) -> T | None:
+        if not self.bus.connected:  # a miss now, not one after the request's timeout
+            return None
         try:
             entry = await (await self._store()).get(key)
         except nats.js.errors.KeyNotFoundError:
@@ -63,6 +65,8 @@ class KeyValueCache(Generic[T]):
             return None  # written by another version; it will be replaced
 
     async def put(self, key: str, value: T) -> None:
+        if not self.bus.connected:
+            return
         try:
             await (await self._store()).put(key, self._encoder.encode(value))
         except (nats.errors.Error, TimeoutError, OSError) as error:

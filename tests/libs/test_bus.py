@@ -6,6 +6,7 @@ import msgspec
 import pytest
 
 from libs.bus import Bus, BusError, BusUnavailable, Consumer, HandlerError, Retry, ensure_streams, publish
+from libs.bus.kv import KeyValueCache
 from libs.schemas import (
     POOL_KEY_GET,
     EventSubject,
@@ -198,3 +199,30 @@ async def test_the_real_pool_key_subject_works_end_to_end(bus):
         assert reply.allowed is False and "unknown user x" in reply.message
     finally:
         await sub.unsubscribe()
+
+
+async def test_while_nats_is_away_asks_fail_at_once_and_the_cache_misses(own_nats):
+    """A Stremio request must not wait out every NATS timeout in turn while NATS restarts."""
+    bus = await Bus.connect(own_nats.url, "tests")
+    cache = KeyValueCache(bus, "TEST_AWAY", 60, PoolKeyReply)
+    subject, spec = unique_subject()
+    await ensure_streams(bus, [spec])
+    await cache.put("k", PoolKeyReply(allowed=True))
+    assert await cache.get("k") == PoolKeyReply(allowed=True)
+    own_nats.kill()
+    try:
+        await eventually(lambda: not bus.connected)
+        async with asyncio.timeout(5):  # each of these alone would wait 30 s if it were sent
+            with pytest.raises(BusUnavailable):
+                await bus.request(
+                    echo_subject(), PoolKeyRequest(user_id="u", device_id="d", action="stream"), timeout=30
+                )
+            with pytest.raises(BusUnavailable):
+                await publish(bus, subject, UsageEvent(user_id="u", pool_key_id="k", action="play"), timeout=30)
+            assert await cache.get("k") is None
+            await cache.put("k", PoolKeyReply(allowed=False))
+        own_nats.start()
+        await eventually(lambda: bus.connected, timeout=30)
+        assert await cache.get("k") == PoolKeyReply(allowed=True)  # the write while away was skipped
+    finally:
+        await bus.close()
