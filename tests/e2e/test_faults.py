@@ -89,10 +89,12 @@ async def test_nats_then_postgres_die_mid_journey_and_no_event_is_lost(whole_sta
     assert await journey.play(pool_config) == 302
     await journey.magnet()  # still in TorBox's cloud when the database dies
 
-    # PostgreSQL away: streams still listed and played for the own-token user; then everything resumes
+    # PostgreSQL away: streams still listed and played (the pool answers a user it knows from memory; its
+    # usage and the searches wait in stream-proxy's memory for the database); then everything resumes
     stack.postgres.kill()
     await health_is(stack, 503)
     assert await journey.play(own_config) == 302
+    assert await journey.play(pool_config) == 302
     stack.postgres.start()
     await health_is(stack, 200)
 
@@ -110,7 +112,7 @@ async def test_nats_then_postgres_die_mid_journey_and_no_event_is_lost(whole_sta
         await eventually(lambda: stored("SELECT count(*) FROM prowlarr_search_logs", searches), timeout=30)
         await eventually(lambda: stored("SELECT count(*) FROM torbox_usage_logs", journey.plays), timeout=30)
         assert await db.fetchval("SELECT count(*) FROM prowlarr_search_logs") == searches
-        assert await db.fetchval("SELECT count(*) FROM torbox_usage_logs WHERE action = 'play'") == journey.plays == 3
+        assert await db.fetchval("SELECT count(*) FROM torbox_usage_logs WHERE action = 'play'") == journey.plays == 4
         for table in ("stream_proxy_outbox", "qbt_outbox"):
             assert await db.fetchval(f"SELECT count(*) FROM {table}") == 0
     finally:
