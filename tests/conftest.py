@@ -4,6 +4,8 @@ memory for trace assertions."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import uuid
 from pathlib import Path
@@ -81,6 +83,21 @@ def make_settings(tmp_path: Path, **env: str) -> Settings:
 @pytest.fixture
 def settings(tmp_path: Path, fresh_dsn: str, nats_url: str) -> Settings:
     return make_settings(tmp_path, DATABASE_URL=fresh_dsn, NATS_URL=nats_url)
+
+
+@pytest.fixture
+def log_lines():
+    """Every log line of the test (structlog's and the standard library's, as a service writes them), as
+    JSON objects: `log_lines()`; the raw text: `log_lines.text()`."""
+    buffer = io.StringIO()
+    configure_logging("tests", "debug", stream=buffer)
+
+    def lines() -> list[dict]:
+        return [json.loads(line) for line in buffer.getvalue().splitlines() if line.strip()]
+
+    lines.text = buffer.getvalue
+    yield lines
+    configure_logging("tests", "info")
 
 
 @pytest.fixture

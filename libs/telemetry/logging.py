@@ -7,6 +7,7 @@ each HTTP request and NATS handler sets, falling back to the process's own name.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from contextvars import ContextVar
 from typing import IO, Any
@@ -48,9 +49,27 @@ def _add_trace_ids(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+# Secrets inside text: a URL's query (TorBox wants `token=` in its download calls, Prowlarr's links carry
+# `apikey=`), a URL's password, a bearer token — as libraries (httpx's request lines) write them.
+_SECRETS_IN_TEXT = (
+    (re.compile(r"(?i)([?&;](?:token|api_?key|password|passwd|pass|secret|key)=)[^&#\s\"']+"), r"\1***"),
+    (re.compile(r"(://[^/\s:@]*:)[^@/\s]+@"), r"\1***@"),
+    (re.compile(r"(?i)(bearer\s+)[\w.~+/=-]+"), r"\1***"),
+)
+
+
+def mask_text(text: str) -> str:
+    for pattern, replacement in _SECRETS_IN_TEXT:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def _mask_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
-    for name in event.keys() & _SECRET_KEYS:
-        event[name] = "***"
+    for name, value in event.items():
+        if name in _SECRET_KEYS:
+            event[name] = "***"
+        elif isinstance(value, str) and ("=" in value or "@" in value or "earer" in value):
+            event[name] = mask_text(value)
     return event
 
 

@@ -53,6 +53,13 @@ class WholeStack:
     def admin(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.settings.admin_token}"}
 
+    @property
+    def secrets(self) -> list[str]:
+        """What must never show in an answer, a redirect or a log line."""
+        settings = self.settings
+        return [POOL_KEY, settings.secret_key, settings.admin_token, settings.internal_api_key,
+                settings.qbt_password, self.prowlarr.api_key, self.jellyfin.api_key]  # fmt: skip
+
     async def add_pool_user(self, email: str) -> str:
         """The admin adds the household's key to the pool (once) and a user; the user's add-on config."""
         keys = (await self.client.get("/pool/keys", headers=self.admin)).json()

@@ -65,7 +65,7 @@ async def health_is(stack: WholeStack, code: int) -> None:
     await eventually(every, timeout=60, interval=0.3)
 
 
-async def test_nats_then_postgres_die_mid_journey_and_no_event_is_lost(whole_stack):
+async def test_nats_then_postgres_die_mid_journey_and_no_event_is_lost(whole_stack, log_lines):
     stack = whole_stack
     pool_config = await stack.add_pool_user("viewer@example.com")
     own_config = encode_config(AddonConfig(stores=[StoreConfig(c="tb", t=POOL_KEY)]))
@@ -128,6 +128,10 @@ async def test_nats_then_postgres_die_mid_journey_and_no_event_is_lost(whole_sta
         return all(any(f"E{n:02d}" in path for path in told) for n in range(1, len(journey.magnets) + 1))
 
     await eventually(told_jellyfin, timeout=30)
+    out = log_lines.text()  # what was logged while things failed holds no secret either
+    assert "not connected" in out or "unavailable" in out
+    for secret in stack.secrets:
+        assert secret not in out
 
 
 def _on_disk(stack: WholeStack, info_hash: str) -> bool:

@@ -1,5 +1,5 @@
 """Every public route of every service, asked with no token, a wrong token, an oversized body and malformed
-input: always a 4xx (or the protocol's own answer), never a 5xx, and no secret in any answer."""
+input: always a 4xx (or the protocol's own answer), never a 5xx, and no secret in any answer or log line."""
 
 import re
 from contextlib import AsyncExitStack
@@ -32,7 +32,7 @@ def concrete(path: str) -> list[str]:
     return [PARAM.sub(lambda m, fill=fill: JUNK_VALUES.get((m.group(2) or ":")[1:], fill), path) for fill in fills]
 
 
-async def test_no_route_answers_bad_input_with_a_5xx_or_a_secret(tmp_path, fresh_dsn, nats_url):
+async def test_no_route_answers_bad_input_with_a_5xx_or_a_secret(tmp_path, fresh_dsn, nats_url, log_lines):
     settings = make_settings(
         tmp_path,
         DATABASE_URL=fresh_dsn,
@@ -73,3 +73,8 @@ async def test_no_route_answers_bad_input_with_a_5xx_or_a_secret(tmp_path, fresh
                                     assert secret not in response.text, (method, path[:80])
                                     assert secret not in response.headers.get("location", "")
     assert len(attempts) > 500  # the sweep really went through the routes
+    logged = log_lines.text()
+    logged_routes = [a for a in attempts if a[1] != "/health"]  # health probes are not logged
+    assert logged.count('"event":"request"') >= len(logged_routes)  # every attempt was logged...
+    for secret in secrets:
+        assert secret not in logged  # ... and no log line holds a secret

@@ -15,7 +15,7 @@ from tests.support.asgi import eventually
 EPISODE = ("9" * 40, "Journey.Show.S02E05.1080p.WEB", [("Journey.Show.S02E05.1080p.WEB.mkv", 1_200_000)])
 
 
-async def test_the_whole_journey_through_traefik(whole_stack, spans):
+async def test_the_whole_journey_through_traefik(whole_stack, spans, log_lines):
     stack, client = whole_stack, whole_stack.client
     config = await stack.add_pool_user("viewer@example.com")
     await stack.tell_jellyfin()
@@ -90,3 +90,9 @@ async def test_the_whole_journey_through_traefik(whole_stack, spans):
         return user
 
     assert (await eventually(play_counted))["streams"] == 1
+
+    # and no log line of the whole journey holds a key, a token or a password
+    out = log_lines.text()
+    assert "requestdl" in out  # the lines TorBox's key was sent in are there, and masked
+    for secret in stack.secrets:
+        assert secret not in out

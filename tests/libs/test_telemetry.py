@@ -1,32 +1,18 @@
-import io
 import json
 import logging
 from contextlib import asynccontextmanager
 
 import httpx
-import pytest
 from opentelemetry import trace
 from starlette.requests import Request
 from starlette.routing import Route
 
 from libs.bus import HandlerError
 from libs.schemas import POOL_KEY_GET, PoolKeyReply, PoolKeyRequest
-from libs.telemetry import configure_logging, get_logger
+from libs.telemetry import get_logger
 from libs.web import create_app, json_response, runtime_of
 from tests.conftest import make_settings
 from tests.support.asgi import serving
-
-
-@pytest.fixture
-def log_lines():
-    buffer = io.StringIO()
-    configure_logging("tests", "debug", stream=buffer)
-
-    def lines() -> list[dict]:
-        return [json.loads(line) for line in buffer.getvalue().splitlines() if line.strip()]
-
-    yield lines
-    configure_logging("tests", "info")
 
 
 def test_one_json_line_per_event_with_service_and_trace(log_lines):
@@ -47,6 +33,19 @@ def test_secret_fields_are_masked(log_lines):
     (line,) = log_lines()
     assert "tb-secret-123" not in json.dumps(line) and line["api_key"] == "***"
     assert line["token"] == "***" and line["password"] == "***" and line["kept"] == "visible"
+
+
+def test_secrets_inside_text_are_masked_in_library_lines_too(log_lines):
+    logging.getLogger("httpx").info(
+        'HTTP Request: GET http://tb/v1/api/torrents/requestdl?token=tb-secret-1&torrent_id=3 "HTTP/1.1 200 OK"'
+    )
+    get_logger("t").warning("fetch failed", url="http://prowlarr/1/download?apikey=pk-secret-2&file=x")
+    get_logger("t").info("to http://admin:pw-secret-3@host/x with Bearer tok-secret-4")
+    lines = log_lines()
+    text = json.dumps(lines)
+    for secret in ("tb-secret-1", "pk-secret-2", "pw-secret-3", "tok-secret-4"):
+        assert secret not in text
+    assert "torrent_id=3" in lines[0]["event"] and lines[1]["url"].endswith("apikey=***&file=x")
 
 
 def test_exceptions_are_structured(log_lines):
