@@ -23,6 +23,13 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """No reset query on release: asyncpg would otherwise send `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN
+    *; RESET ALL` — one more round trip per query — though no service leaves session state behind (advisory
+    locks are transaction-level, no LISTEN, no SET, no cursor outside a transaction). An open transaction is
+    still rolled back by asyncpg itself."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 5, service: str = "") -> asyncpg.Pool:
     """A pool of `min_size`..`max_size` connections, retried until the database answers.
 
@@ -36,6 +43,7 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 5, service
                 min_size=min(min_size, max_size),
                 max_size=max(max_size, 1),
                 init=_init_connection,
+                reset=_keep_session,
                 max_inactive_connection_lifetime=300.0,
                 command_timeout=30.0,
             )

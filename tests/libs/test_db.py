@@ -104,3 +104,22 @@ async def _pool_on_a_dead_port():
 
     # min_size=0: the pool is created without connecting, as after a database restart
     return await asyncpg.create_pool(f"postgresql://postgres@127.0.0.1:{free_port()}/x", min_size=0, max_size=1)
+
+
+async def test_a_released_connection_costs_no_reset_round_trip_but_never_keeps_a_transaction(pool, fresh_dsn):
+    async with pool.acquire() as conn:
+        pid = await conn.fetchval("SELECT pg_backend_pid()")
+    observer = await asyncpg.connect(fresh_dsn)
+    try:
+        last = await observer.fetchval("SELECT query FROM pg_stat_activity WHERE pid = $1", pid)
+        assert last == "SELECT pg_backend_pid()"  # no `RESET ALL` sent on release
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SELECT pg_backend_pid()") == pid
+            leaked = conn.transaction()
+            await leaked.start()  # a transaction left open by mistake...
+            await conn.execute("CREATE TABLE leaked (n int)")
+        async with pool.acquire() as conn:
+            # ... was rolled back before the connection served anyone else
+            assert not await conn.fetchval("SELECT to_regclass('leaked') IS NOT NULL")
+    finally:
+        await observer.close()
