@@ -51,6 +51,7 @@ class Outbox:
         self._insert = f"INSERT INTO {self.table} (subject, event_id, body) VALUES ($1, $2, $3)"
         self._held: deque[tuple[str, str, bytes]] = deque()
         self._hold_limit = hold_limit
+        self._dropped = 0  # held events dropped from the front because the hold was full
         self._wake = asyncio.Event()
 
     @property
@@ -78,14 +79,16 @@ class Outbox:
         if len(self._held) >= self._hold_limit:
             log.error("outbox: memory hold full, oldest event dropped", table=self.table, limit=self._hold_limit)
             self._held.popleft()
+            self._dropped += 1
         self._held.append(row)
 
     async def _store_held(self) -> None:
         """What waited in memory into the table, in one statement, before anything newer."""
-        rows = list(self._held)
+        rows, dropped = list(self._held), self._dropped
         if rows:
             await self.db.executemany(self._insert, rows)
-            for _ in rows:  # events added meanwhile stay held, behind
+            # events added meanwhile stay held, behind; those of ours dropped meanwhile are already gone
+            for _ in range(len(rows) - (self._dropped - dropped)):
                 self._held.popleft()
 
     async def add_many(self, subject: EventSubject, events: list[Event], connection: asyncpg.Connection) -> None:
