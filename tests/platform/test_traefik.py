@@ -5,8 +5,11 @@ from contextlib import AsyncExitStack
 
 import httpx
 import pytest
+import yaml
 
 from libs.embedded import EmbeddedTraefik, free_port
+from libs.embedded.traefik import PROJECT_TRAEFIK
+from libs.serve import KEEP_ALIVE_SECONDS
 from libs.topology import SERVICES, owner_of
 from tests.support.echo import echo_server
 
@@ -80,3 +83,11 @@ async def test_other_paths_reach_no_route(traefik, path):
     # rewritten to a path no service serves: the service's JSON 404, never one of its routes
     assert response.json()["path"] == "/__not_found__"
     assert owner_of(path) is None
+
+
+def test_traefik_lets_go_of_an_idle_connection_before_the_service_does():
+    """Whoever closes an idle keep-alive connection first must be Traefik: a service closing one just as
+    Traefik sends a request on it turns that request into a 502."""
+    static = yaml.safe_load((PROJECT_TRAEFIK / "traefik.yml").read_text())
+    idle = static["serversTransport"]["forwardingTimeouts"]["idleConnTimeout"]
+    assert idle.endswith("s") and int(idle[:-1]) < KEEP_ALIVE_SECONDS

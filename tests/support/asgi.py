@@ -9,13 +9,16 @@ from contextlib import asynccontextmanager
 import uvicorn
 
 from libs.embedded import free_port
+from libs.serve import KEEP_ALIVE_SECONDS
 
 
 @asynccontextmanager
 async def serving(app, *, port: int | None = None) -> AsyncIterator[str]:
     """Start `app` (lifespan included) on a free port; yields its base URL; stops it afterwards."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, lifespan="on", timeout_keep_alive=KEEP_ALIVE_SECONDS
+    )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # the test process keeps its own signal handling
     task = asyncio.create_task(server.serve())
