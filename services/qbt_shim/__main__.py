@@ -2,4 +2,5 @@ from libs.serve import serve
 
 from .app import SERVICE, build
 
-serve(SERVICE, build)
+if __name__ == "__main__":  # never when a worker process imports the main module again
+    serve(SERVICE, build)

@@ -49,6 +49,7 @@ class StreamProxy:
     async def run(self, runtime: Runtime) -> AsyncIterator[None]:
         settings, config, bus = self.settings, self.config, runtime.bus
         parser = TitleParser()
+        await parser.start()
         torbox = TorBoxClient(runtime.http, settings.torbox_api_url)
         prowlarr = None
         if settings.prowlarr_url and settings.prowlarr_api_key:

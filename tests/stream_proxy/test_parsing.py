@@ -68,11 +68,11 @@ async def test_the_workers_hold_none_of_the_services_sockets():
     with socket.create_server(("127.0.0.1", 0)) as server, socket.create_connection(server.getsockname()):
         ours = _socket_inodes(os.getpid())
         assert len(ours) >= 3  # the listener and both ends of the connection
-        parser = TitleParser()
+        parser = TitleParser(workers=2)
         try:
-            await parser.parse([f"Show.S01E{n:02d}.720p" for n in range(1, 9)])
+            await parser.start()
             workers = list(parser._pool._processes)
-            assert workers
+            assert len(workers) == 2  # both started before any search
             for pid in workers:
                 assert not _socket_inodes(pid) & ours, f"worker {pid} inherited the service's sockets"
         finally:
