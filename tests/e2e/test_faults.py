@@ -87,7 +87,7 @@ async def test_nats_then_postgres_die_mid_journey_and_no_event_is_lost(whole_sta
     await health_is(stack, 200)
 
     assert await journey.play(pool_config) == 302
-    await journey.magnet()  # still in TorBox's cloud when the database dies
+    await journey.magnet()  # added just before the database dies: it finishes once the database is back
 
     # PostgreSQL away: streams still listed and played (the pool answers a user it knows from memory; its
     # usage and the searches wait in stream-proxy's memory for the database); then everything resumes
