@@ -120,17 +120,32 @@ class Outbox:
                     await self.db.execute(f"DELETE FROM {self.table} WHERE seq <= $1", published)
 
     async def run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                await self.drain()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # NATS or the database away: everything stays for the next try
-                log.warning("outbox not drained", table=self.table, error=type(error).__name__)
-                await asyncio.sleep(self.retry_seconds)
-                continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.retry_seconds * 5)
-            except TimeoutError:
-                pass
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    await self.drain()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # NATS or the database away: everything stays for the next try
+                    log.warning("outbox not drained", table=self.table, error=type(error).__name__)
+                    await asyncio.sleep(self.retry_seconds)
+                    continue
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.retry_seconds * 5)
+                except TimeoutError:
+                    pass
+        finally:
+            await self._store_held_at_shutdown()
+
+    async def _store_held_at_shutdown(self) -> None:
+        """The service stops: what waits in memory gets one last try at the table, else is said lost."""
+        if not self._held:
+            return
+        try:
+            async with asyncio.timeout(2):
+                await self._store_held()
+        except Exception:  # the count below says what it cost
+            pass
+        if self._held:
+            log.error("outbox: events lost at shutdown, the database was away", table=self.table, lost=self.held)

@@ -1,5 +1,7 @@
 """The outbox keeps events while JetStream cannot take them, then publishes each once, in order."""
 
+import asyncio
+
 import msgspec
 
 from libs import outbox as outbox_module
@@ -81,3 +83,26 @@ async def test_events_added_while_the_database_is_away_wait_in_memory_in_order(o
     finally:
         await bus.close()
         await db.close()
+
+
+async def test_events_still_held_when_the_service_stops_are_said_lost(own_postgres, nats_url, log_lines):
+    db = await create_pool(own_postgres.dsn, min_size=1, max_size=2)
+    bus = await Bus.connect(nats_url, "tests")
+    await db.execute(
+        "CREATE TABLE stop_outbox (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, subject text NOT NULL,"
+        " event_id text NOT NULL, body bytea NOT NULL)"
+    )
+    box = Outbox(db, bus, "stop_outbox", retry_seconds=0.1)
+    try:
+        own_postgres.kill()
+        for n in range(2):
+            await box.add(TORRENT_STATUS, TorrentStatus(hash=f"{n:040x}", name=f"stop{n}", state="completed"))
+        runner = asyncio.create_task(box.run())
+        await asyncio.sleep(0.3)
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+        (lost,) = [line for line in log_lines() if line["event"].startswith("outbox: events lost")]
+        assert lost["lost"] == 2 and lost["table"] == "stop_outbox"
+    finally:
+        await bus.close()
+        db.terminate()
