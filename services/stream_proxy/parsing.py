@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import select
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,6 +50,28 @@ def _parse_many(raws: list[str]) -> list[Parsed]:
     return [parse_title(raw) for raw in raws]
 
 
+def _exit_with(service_pid: int) -> None:
+    """A worker's initializer: exit when the service does, even killed. Nothing else would end it: the
+    workers and their fork server each hold what keeps the other waiting."""
+
+    def watch() -> None:
+        try:
+            handle = os.pidfd_open(service_pid)
+        except ProcessLookupError:  # already gone
+            os._exit(0)
+        except OSError:  # no pidfd (an old kernel): ask every second
+            while True:
+                try:
+                    os.kill(service_pid, 0)
+                except ProcessLookupError:
+                    os._exit(0)
+                time.sleep(1.0)
+        select.select([handle], [], [])  # readable once the service has exited
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-service", daemon=True).start()
+
+
 class TitleParser:
     """Parses in a worker process (parsing is CPU work: the event loop keeps serving meanwhile) and
     remembers what it parsed, in this process too.
@@ -58,7 +84,9 @@ class TitleParser:
     def __init__(self, workers: int = 2) -> None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])  # RTN imported once, in the fork server
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),)
+        )
         self._workers = workers
         self._known: dict[str, Parsed] = {}
 

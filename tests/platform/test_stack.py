@@ -1,5 +1,5 @@
 """`make run`'s launcher on a fresh data folder: everything healthy, the URLs printed, Ctrl-C stops every
-child, and the next run finds the data of the first."""
+child, the next run finds the data of the first, and a service that crashes is started again."""
 
 import json
 import os
@@ -16,6 +16,7 @@ import psutil
 import pytest
 
 from libs.embedded import free_port
+from tests.support.asgi import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -121,6 +122,27 @@ async def test_run_stop_and_run_again(launcher_factory, tmp_path):
     nc = await nats.connect(state["natsUrl"])
     assert (await nc.jetstream().stream_info("POOL_USAGE")).state.messages == 1
     await nc.close()
+
+    # a service that crashes is started again by itself, and leaves no worker process behind
+    (proxy,) = [
+        p for p in psutil.Process(second.process.pid).children(recursive=True)
+        if p.cmdline()[-1:] == ["services.stream_proxy"]
+    ]  # fmt: skip
+    workers = proxy.children(recursive=True)
+    assert workers  # its title-parsing fork server and workers
+    proxy.kill()
+    second.wait_for("stream-proxy exited")
+    health = f"http://127.0.0.1:{state['services']['stream-proxy']}/health"
+
+    async def answers_again() -> bool:
+        async with httpx.AsyncClient(timeout=5) as client:
+            try:
+                return (await client.get(health)).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+    await eventually(answers_again, timeout=60)
+    await eventually(lambda: all_gone(workers), timeout=30)
     assert all_gone(second.stop(signal.SIGTERM))
 
 

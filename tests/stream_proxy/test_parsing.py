@@ -2,12 +2,18 @@
 
 import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
+import psutil
 import pytest
 
+from libs.embedded import wait_for
 from services.stream_proxy.media_id import MediaId
 from services.stream_proxy.parsing import TitleParser, matches, parse_title
 
+ROOT = Path(__file__).resolve().parents[2]
 MOVIE = MediaId("tt0133093")
 EPISODE = MediaId("tt0944947", 1, 2)
 
@@ -77,3 +83,36 @@ async def test_the_workers_hold_none_of_the_services_sockets():
                 assert not _socket_inodes(pid) & ours, f"worker {pid} inherited the service's sockets"
         finally:
             parser.close()
+
+
+SERVICE_WITH_A_PARSER = """
+import asyncio, sys
+from services.stream_proxy.parsing import TitleParser
+
+async def main():
+    parser = TitleParser()
+    await parser.start()
+    print("ready", flush=True)
+    await asyncio.sleep(120)
+
+asyncio.run(main())
+"""
+
+
+def test_the_workers_end_when_the_service_is_killed():
+    """A crashed stream-proxy restarted by `make run` must not leave its workers and fork server behind."""
+    service = subprocess.Popen(
+        [sys.executable, "-c", SERVICE_WITH_A_PARSER], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert service.stdout.readline().strip() == "ready"
+        helpers = psutil.Process(service.pid).children(recursive=True)
+        assert len(helpers) >= 3  # the fork server and two workers (and multiprocessing's resource tracker)
+    finally:
+        service.kill()
+        service.wait()
+
+    def all_ended() -> bool:
+        return not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in helpers)
+
+    wait_for(all_ended, 20, "the workers to end")
