@@ -24,6 +24,7 @@ import msgspec
 from libs.bus import Bus
 from libs.bus.jetstream import publish_encoded
 from libs.schemas import EVENT_SUBJECTS, Event, EventSubject
+from libs.tasks import nap
 from libs.telemetry import get_logger
 
 log = get_logger(__name__)
@@ -131,10 +132,7 @@ class Outbox:
                     log.warning("outbox not drained", table=self.table, error=type(error).__name__)
                     await asyncio.sleep(self.retry_seconds)
                     continue
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.retry_seconds * 5)
-                except TimeoutError:
-                    pass
+                await nap(self.retry_seconds * 5, self._wake)
         finally:
             await self._store_held_at_shutdown()
 

@@ -12,17 +12,37 @@ from libs.telemetry import get_logger
 log = get_logger("libs.tasks")
 
 
-async def every(seconds: float, job: Callable[[], Awaitable[object]], *, what: str, first_now: bool = False) -> None:
-    """Run `job` every `seconds` until cancelled. A failure is logged and the next run comes as planned:
-    a database or an upstream that is down for a while must not end the job."""
-    if not first_now:
+async def nap(seconds: float, wake: asyncio.Event | None = None) -> None:
+    """Sleep `seconds`, or less when `wake` is set meanwhile (the caller clears it before its next round)."""
+    if wake is None:
         await asyncio.sleep(seconds)
+        return
+    try:
+        await asyncio.wait_for(wake.wait(), timeout=seconds)
+    except TimeoutError:
+        pass
+
+
+async def every(
+    seconds: float,
+    job: Callable[[], Awaitable[object]],
+    *,
+    what: str,
+    first_now: bool = False,
+    wake: asyncio.Event | None = None,
+) -> None:
+    """Run `job` every `seconds` (sooner when `wake` is set) until cancelled. A failure is logged and the
+    next run comes as planned: a database or an upstream that is down for a while must not end the job."""
+    if not first_now:
+        await nap(seconds, wake)
     while True:
+        if wake is not None:
+            wake.clear()
         try:
             await job()
         except Exception as error:
             log.warning(f"{what} failed; will retry", error=type(error).__name__)
-        await asyncio.sleep(seconds)
+        await nap(seconds, wake)
 
 
 @asynccontextmanager

@@ -23,6 +23,7 @@ from libs.crypto import MASK, SecretBox, mask
 from libs.outbox import Outbox
 from libs.schemas import DOWNLOAD_STATUS, DownloadStatus
 from libs.schemas.notifier import ClientCreate, ClientPatch, ClientView, DownloadCreate, DownloadView, GrabRequest
+from libs.tasks import every
 from libs.telemetry import get_logger
 from libs.torrent_meta import fetch_torrent
 
@@ -378,18 +379,7 @@ class Downloads:
             await self.on_completed([path for path in finished if path])
 
     async def run(self, interval: float, wake: asyncio.Event) -> None:
-        while True:
-            wake.clear()
-            try:
-                await self.poll()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # the database away: the next round tries again
-                log.warning("poll round failed", error=type(error).__name__)
-            try:
-                await asyncio.wait_for(wake.wait(), timeout=interval)
-            except TimeoutError:
-                pass
+        await every(interval, self.poll, what="poll round", first_now=True, wake=wake)
 
 
 __all__ = ["Downloads", "Invalid", "NotFound"]

@@ -18,6 +18,7 @@ import asyncpg
 
 from libs.bus import Bus, Consumer
 from libs.schemas import TORRENT_STATUS, TorrentStatus
+from libs.tasks import every
 from libs.telemetry import get_logger
 
 from .mapping import map_path
@@ -65,14 +66,7 @@ class Refresher:
             )
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.flush()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # the database away: the queue waits for it
-                log.warning("refresh round failed", error=type(error).__name__)
-            await asyncio.sleep(self.tick)
+        await every(self.tick, self.flush, what="refresh round", first_now=True)  # the database away: it waits
 
     async def flush(self, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)

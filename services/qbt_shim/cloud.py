@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from libs.ratelimit import WindowLimiter
+from libs.tasks import nap
 from libs.telemetry import get_logger
 from libs.torbox import TORBOX_ADD_LIMITS, TorBoxClient, TorBoxError, path_in_torrent
 
@@ -66,11 +67,7 @@ class CloudWorker:
                 log.warning("no TorBox key", reason=str(missing))
             except Exception as error:  # the database or TorBox away: the next round tries again
                 log.warning("cloud round failed", error=type(error).__name__)
-            wait = self.config.poll_active_seconds if active else self.config.poll_idle_seconds
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            except TimeoutError:
-                pass
+            await nap(self.config.poll_active_seconds if active else self.config.poll_idle_seconds, self._wake)
 
     async def submit(self) -> None:
         due = await repo.due_for_submission(self.db)

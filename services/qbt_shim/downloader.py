@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 import asyncpg
 
+from libs.tasks import nap
 from libs.telemetry import get_logger
 from libs.torbox import TorBoxError
 
@@ -100,10 +101,7 @@ class Downloader:
                     log.warning("download round failed", error=type(error).__name__)
                 for progress in self._progress.values():
                     progress.sample()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
+                await nap(1.0, self._wake)
         finally:
             for stop in self._stops.values():
                 stop.set()

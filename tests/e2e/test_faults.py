@@ -109,8 +109,9 @@ async def test_nats_then_postgres_die_mid_journey_and_no_event_is_lost(whole_sta
         async def stored(query: str, wanted: int):
             return await db.fetchval(query) >= wanted
 
-        await eventually(lambda: stored("SELECT count(*) FROM prowlarr_search_logs", searches), timeout=30)
-        await eventually(lambda: stored("SELECT count(*) FROM torbox_usage_logs", journey.plays), timeout=30)
+        # a batch a consumer held when the database died comes back after JetStream's ack wait (30 s)
+        await eventually(lambda: stored("SELECT count(*) FROM prowlarr_search_logs", searches), timeout=75)
+        await eventually(lambda: stored("SELECT count(*) FROM torbox_usage_logs", journey.plays), timeout=75)
         assert await db.fetchval("SELECT count(*) FROM prowlarr_search_logs") == searches
         assert await db.fetchval("SELECT count(*) FROM torbox_usage_logs WHERE action = 'play'") == journey.plays == 4
         for table in ("stream_proxy_outbox", "qbt_outbox"):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import msgspec
 
 from libs.schemas import DownloadState
 
@@ -81,6 +82,15 @@ class DownloadClient:
 
     async def aclose(self) -> None:
         """Release what this adapter holds of its own (a session, a connection pool)."""
+
+    def decoded(self, response: httpx.Response, product: str, type: Any = Any) -> Any:
+        """The answer's JSON (as `type`); `ClientError` for a refusal or for anything that is not `product`'s."""
+        if response.status_code != 200:
+            raise self.refused(response)
+        try:
+            return msgspec.json.decode(response.content, type=type)
+        except msgspec.DecodeError:
+            raise ClientError(f"{self.config.name} answered with something that is not {product}'s") from None
 
     def refused(self, response: httpx.Response) -> ClientError:
         if response.status_code in (401, 403):

@@ -7,7 +7,6 @@ import base64
 from typing import Any
 
 import httpx
-import msgspec
 
 from .base import ClientError, ClientItem, DownloadClient, Grabbed
 
@@ -48,13 +47,7 @@ class NzbGet(DownloadClient):
     async def call(self, method: str, *params: Any) -> Any:
         auth = httpx.BasicAuth(self.config.username or "", self.config.password or "")
         body = {"version": "1.1", "method": method, "params": list(params), "id": 1}
-        response = await self.request("POST", "/jsonrpc", json=body, auth=auth)
-        if response.status_code != 200:
-            raise self.refused(response)
-        try:
-            answer = msgspec.json.decode(response.content)
-        except msgspec.DecodeError:
-            raise ClientError(f"{self.config.name} answered with something that is not NZBGet's") from None
+        answer = self.decoded(await self.request("POST", "/jsonrpc", json=body, auth=auth), "NZBGet")
         if not isinstance(answer, dict) or answer.get("error"):
             message = (answer.get("error") or {}).get("message", "error") if isinstance(answer, dict) else "error"
             raise ClientError(f"{self.config.name}: {message}")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from .base import ClientError, ClientItem, DownloadClient, Grabbed
 
 _QUEUED = {"Queued", "Grabbing", "Propagating", "Fetching", "Checking"}
@@ -61,14 +59,9 @@ class Sabnzbd(DownloadClient):
     async def api(self, mode: str, **params: Any) -> dict[str, Any]:
         query = {"mode": mode, "output": "json", "apikey": self.config.api_key or "", **params}
         response = await self.request("GET", "/api", params=query)
-        if response.status_code != 200:
-            raise self.refused(response)
-        if response.text.startswith("error"):
+        if response.status_code == 200 and response.text.startswith("error"):
             raise ClientError(f"{self.config.name}: {response.text.strip()[:200]}")
-        try:
-            body = msgspec.json.decode(response.content)
-        except msgspec.DecodeError:
-            raise ClientError(f"{self.config.name} answered with something that is not SABnzbd's") from None
+        body = self.decoded(response, "SABnzbd")
         if isinstance(body, dict) and body.get("status") is False:
             raise ClientError(f"{self.config.name}: {body.get('error', 'refused')}")
         return body if isinstance(body, dict) else {}
@@ -93,13 +86,7 @@ class Sabnzbd(DownloadClient):
         if self.config.category:
             params["cat"] = self.config.category
         files = {"name": (f"{grabbed.title}.nzb", grabbed.nzb, "application/x-nzb")}
-        response = await self.request("POST", "/api", params=params, files=files)
-        if response.status_code != 200:
-            raise self.refused(response)
-        try:
-            body = msgspec.json.decode(response.content)
-        except msgspec.DecodeError:
-            raise ClientError(f"{self.config.name} answered with something that is not SABnzbd's") from None
+        body = self.decoded(await self.request("POST", "/api", params=params, files=files), "SABnzbd")
         ids = body.get("nzo_ids") if isinstance(body, dict) else None
         if not ids:
             raise ClientError(f"{self.config.name} did not take the NZB")

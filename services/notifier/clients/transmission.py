@@ -70,12 +70,7 @@ class Transmission(DownloadClient):
             if response.status_code == 409:  # Transmission hands out the session id this way
                 self._session = response.headers.get("x-transmission-session-id", "")
                 continue
-            if response.status_code != 200:
-                raise self.refused(response)
-            try:
-                answer = msgspec.json.decode(response.content, type=_Answer)
-            except msgspec.DecodeError:
-                raise ClientError(f"{self.config.name} answered with something that is not Transmission's") from None
+            answer = self.decoded(response, "Transmission", _Answer)
             if answer.result != "success":
                 raise ClientError(f"{self.config.name}: {answer.result}")
             return answer.arguments
