@@ -108,17 +108,18 @@ class Outbox:
             )
             if not rows:
                 return sent
-            published = None
+            published: list[int] = []
             try:
                 for row in rows:
                     subject = _SUBJECTS.get(row["subject"])
                     if subject is not None:
                         await publish_encoded(self.bus, subject, bytes(row["body"]), row["event_id"])
-                    published = row["seq"]
+                    published.append(row["seq"])
                     sent += 1
-            finally:  # what JetStream has is deleted in one statement, even when the next publish failed
-                if published is not None:
-                    await self.db.execute(f"DELETE FROM {self.table} WHERE seq <= $1", published)
+            finally:  # what JetStream has is deleted in one statement, even when the next publish failed;
+                # exactly those rows: one with a lower seq may have committed since the SELECT, unsent
+                if published:
+                    await self.db.execute(f"DELETE FROM {self.table} WHERE seq = ANY($1::bigint[])", published)
 
     async def run(self) -> None:
         try:

@@ -106,3 +106,45 @@ async def test_events_still_held_when_the_service_stops_are_said_lost(own_postgr
     finally:
         await bus.close()
         db.terminate()
+
+
+async def test_a_row_committed_during_a_drain_is_kept_for_the_next(fresh_dsn, nats_url, monkeypatch):
+    """A writer takes its seq when it inserts and becomes visible when it commits: a lower seq can appear
+    after the drain read the table. The drain deletes what it published, not everything below it."""
+    db = await create_pool(fresh_dsn, min_size=1, max_size=3)
+    bus = await Bus.connect(nats_url, "tests")
+    await ensure_streams(bus)
+    await bus.js.purge_stream("TORRENT_STATUS")
+    await db.execute(
+        "CREATE TABLE race_outbox (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, subject text NOT NULL,"
+        " event_id text NOT NULL, body bytea NOT NULL)"
+    )
+    box = Outbox(db, bus, "race_outbox")
+    slow = TorrentStatus(hash=f"{1:040x}", name="slow", state="completed")
+    quick = TorrentStatus(hash=f"{2:040x}", name="quick", state="completed")
+    writer = await db.acquire()
+    transaction = writer.transaction()
+    await transaction.start()
+    await box.add(TORRENT_STATUS, slow, connection=writer)  # seq 1, not committed yet
+    await box.add(TORRENT_STATUS, quick)  # seq 2, committed
+    real_publish, pending = outbox_module.publish_encoded, [transaction]
+
+    async def commit_meanwhile(bus_, subject, body, event_id, timeout=2.0):
+        if pending:
+            await pending.pop().commit()  # the slow writer commits between the drain's SELECT and DELETE
+        await real_publish(bus_, subject, body, event_id, timeout)
+
+    monkeypatch.setattr(outbox_module, "publish_encoded", commit_meanwhile)
+    try:
+        assert await box.drain() == 2  # "quick" in the first batch, "slow" found by the next SELECT
+        assert await db.fetchval("SELECT count(*) FROM race_outbox") == 0
+        state = (await bus.js.stream_info("TORRENT_STATUS")).state
+        stored = [
+            msgspec.json.decode((await bus.js.get_msg("TORRENT_STATUS", seq)).data, type=TorrentStatus).name
+            for seq in range(state.first_seq, state.last_seq + 1)
+        ]
+        assert sorted(stored) == ["quick", "slow"]
+    finally:
+        await db.release(writer)
+        await bus.close()
+        await db.close()
