@@ -50,6 +50,10 @@ class Outbox:
         self.table = table
         self.retry_seconds = retry_seconds
         self._insert = f"INSERT INTO {self.table} (subject, event_id, body) VALUES ($1, $2, $3)"
+        # sent inside the caller's transaction, delivered by PostgreSQL only when it commits: the drain wakes
+        # when the rows are visible (waking at the insert, it would find nothing and sleep until the next try)
+        self._notify = f"SELECT pg_notify('{self.table}', '')"
+        self._transactional = asyncio.Event()  # some event came inside a transaction: listen for commits
         self._held: deque[tuple[str, str, bytes]] = deque()
         self._hold_limit = hold_limit
         self._dropped = 0  # held events dropped from the front because the hold was full
@@ -65,8 +69,9 @@ class Outbox:
         fails with that transaction), else in memory while the database is away."""
         row = (subject.name, event.id, _encoder.encode(event))
         if connection is not None:
-            await connection.execute(self._insert, *row)
-        elif self._held:  # behind the events already waiting, so the order is kept
+            await self._add_in(connection, [row])
+            return
+        if self._held:  # behind the events already waiting, so the order is kept
             self._hold(row)
         else:
             try:
@@ -94,9 +99,12 @@ class Outbox:
 
     async def add_many(self, subject: EventSubject, events: list[Event], connection: asyncpg.Connection) -> None:
         """`add` for many events in one statement, inside the caller's transaction."""
-        rows = [(subject.name, event.id, _encoder.encode(event)) for event in events]
+        await self._add_in(connection, [(subject.name, event.id, _encoder.encode(event)) for event in events])
+
+    async def _add_in(self, connection: asyncpg.Connection, rows: list[tuple[str, str, bytes]]) -> None:
         await connection.executemany(self._insert, rows)
-        self._wake.set()
+        await connection.execute(self._notify)
+        self._transactional.set()
 
     async def drain(self, batch: int = 200) -> int:
         """Publish what is waiting, oldest first; stops at the first failure (order is kept). How many sent."""
@@ -122,6 +130,7 @@ class Outbox:
                     await self.db.execute(f"DELETE FROM {self.table} WHERE seq = ANY($1::bigint[])", published)
 
     async def run(self) -> None:
+        listener = asyncio.create_task(self._listen())
         try:
             while True:
                 self._wake.clear()
@@ -135,7 +144,36 @@ class Outbox:
                     continue
                 await nap(self.retry_seconds * 5, self._wake)
         finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
             await self._store_held_at_shutdown()
+
+    async def _listen(self) -> None:
+        """Wake the drain when a transaction that added events commits. One connection of the pool is held
+        for it, only by an outbox that has events added inside transactions; the timed retry in `run`
+        still drains if a notification is missed (the connection lost, say)."""
+        await self._transactional.wait()
+
+        def notified(*_: object) -> None:
+            self._wake.set()
+
+        while True:
+            try:
+                async with self.db.acquire() as connection:
+                    lost = asyncio.Event()
+                    connection.add_termination_listener(lambda _, lost=lost: lost.set())
+                    await connection.add_listener(self.table, notified)
+                    self._wake.set()  # what committed before the listening began
+                    try:
+                        await lost.wait()
+                    finally:
+                        if not connection.is_closed():  # the pool keeps session state: no LISTEN left behind
+                            await connection.remove_listener(self.table, notified)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("outbox: not listening for commits", table=self.table, error=type(error).__name__)
+            await asyncio.sleep(self.retry_seconds)
 
     async def _store_held_at_shutdown(self) -> None:
         """The service stops: what waits in memory gets one last try at the table, else is said lost."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import msgspec
@@ -62,3 +64,10 @@ async def ping(pool: asyncpg.Pool, timeout: float = 1.0) -> bool:
         except Exception:  # a probe: whatever fails (refused, reset, mid-restart states), the answer is "not now"
             continue
     return False
+
+
+@asynccontextmanager
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """One connection in one transaction: a state change and the event that reports it commit together."""
+    async with pool.acquire() as connection, connection.transaction():
+        yield connection

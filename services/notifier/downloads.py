@@ -67,7 +67,7 @@ class Downloads:
         self.box = box
         self.http = http
         self.outbox = outbox
-        self.on_completed: Callable[[list[str]], Awaitable[None]] | None = None
+        self.on_completed: Callable[[list[str], asyncpg.Connection], Awaitable[None]] | None = None
         self._adapters: dict[str, tuple[tuple, DownloadClient]] = {}  # client id → (its settings, adapter)
 
     async def adapter(self, row: asyncpg.Record) -> DownloadClient:
@@ -372,11 +372,13 @@ class Downloads:
                 ],
             )
             await self.outbox.add_many(DOWNLOAD_STATUS, events, connection)
-        finished = [
-            item.final_path or "" for row, item in changes if item.state == "completed" and row["state"] != "completed"
-        ]
-        if finished and self.on_completed is not None:
-            await self.on_completed([path for path in finished if path])
+            finished = [
+                item.final_path or ""
+                for row, item in changes
+                if item.state == "completed" and row["state"] != "completed"
+            ]
+            if finished and self.on_completed is not None:  # queued with the change: both or neither
+                await self.on_completed([path for path in finished if path], connection)
 
     async def run(self, interval: float, wake: asyncio.Event) -> None:
         await every(interval, self.poll, what="poll round", first_now=True, wake=wake)

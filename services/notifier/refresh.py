@@ -50,8 +50,9 @@ class Refresher:
             if event.state == "completed":
                 await self.completed(event.files or ([event.content_path] if event.content_path else []))
 
-    async def completed(self, paths: list[str]) -> None:
-        """Queue these finished files for every enabled server (no path: a full refresh)."""
+    async def completed(self, paths: list[str], connection: asyncpg.Connection | None = None) -> None:
+        """Queue these finished files for every enabled server (no path: a full refresh); inside the
+        transaction of `connection` when given, so the completion and its refresh commit together."""
         settings = await self.settings.get()
         rows = []
         for name in SERVERS:
@@ -61,7 +62,7 @@ class Refresher:
             rows += [(name, path) for path in mapped]
         if rows:
             # a path already waiting keeps its place: the window runs from the first completion
-            await self.db.executemany(
+            await (connection or self.db).executemany(
                 "INSERT INTO notifier_refresh_queue (server, path) VALUES ($1, $2) ON CONFLICT DO NOTHING", rows
             )
 

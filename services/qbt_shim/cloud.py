@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from libs.db import transaction
 from libs.ratelimit import WindowLimiter
 from libs.tasks import nap
 from libs.telemetry import get_logger
@@ -86,8 +87,13 @@ class CloudWorker:
             except TorBoxError as error:
                 await self._refused(key, row, error)
                 continue
-            await repo.mark_submitted(self.db, row["hash"], added.get("torrent_id"), added.get("queued_id"))
-            log.info("added to TorBox", hash=row["hash"], queued=added.get("torrent_id") is None)
+            torbox_id, queued_id = added.get("torrent_id"), added.get("queued_id")
+            if not await repo.mark_submitted(self.db, row["hash"], torbox_id, queued_id):
+                # deleted here while TorBox was adding it: the delete found no TorBox id to remove, so it is
+                # removed now, or it would stay in the account for ever
+                await self._remove_at_torbox(key, row["hash"], torbox_id, queued_id)
+                continue
+            log.info("added to TorBox", hash=row["hash"], queued=torbox_id is None)
 
     async def _refused(self, key: str, row: asyncpg.Record, error: TorBoxError) -> None:
         if error.code == "ACTIVE_LIMIT":
@@ -99,9 +105,7 @@ class CloudWorker:
         elif error.kind == "rate_limited":
             await repo.retry_later(self.db, row["hash"], _later(error.retry_after or 60), "TorBox: rate limited")
         elif error.kind == "client_error":
-            message = f"TorBox refused it: {error.detail or error.code}"
-            await repo.fail(self.db, row["hash"], message)
-            await self.events.changed(row["hash"], row["name"], "error", error=message)
+            await self._fail(row, f"TorBox refused it: {error.detail or error.code}")
         else:
             await self.key.failed(error)
             await repo.retry_later(self.db, row["hash"], _later(30), f"TorBox: {error.code}")
@@ -123,9 +127,7 @@ class CloudWorker:
             if item is None:
                 continue  # still queued at TorBox, or not listed yet (its listing lags a little)
             if cloud_is_dead(item.download_state):
-                message = f"TorBox: the download {item.download_state.strip()}"
-                await repo.fail(self.db, row["hash"], message)
-                await self.events.changed(row["hash"], row["name"], "error", row["category"], error=message)
+                await self._fail(row, f"TorBox: the download {item.download_state.strip()}")
                 self.on_dead(row["hash"], row["category"])
             elif item.ready:
                 files = [
@@ -134,22 +136,34 @@ class CloudWorker:
                 size = sum(f.size for f in item.files)
                 moved = await repo.start_local(self.db, row["hash"], files, size, _better_name(row, item.name)) or moved
             else:
-                await repo.update_cloud(
-                    self.db,
-                    row["hash"],
-                    torbox_id=item.id,
-                    state=item.download_state,
-                    progress=item.progress,
-                    speed=item.download_speed,
-                    eta=item.eta,
-                    size=item.size,
-                    name=_better_name(row, item.name),
-                )
-                if row["phase"] == "submitted":
-                    await self.events.changed(row["hash"], row["name"], "cloud", row["category"])
+                async with transaction(self.db) as connection:
+                    await self._update_cloud(connection, row, item)
         if moved:
             self.on_local()
         return True
+
+    async def _update_cloud(self, connection: asyncpg.Connection, row: asyncpg.Record, item) -> None:
+        await repo.update_cloud(
+            connection,
+            row["hash"],
+            torbox_id=item.id,
+            state=item.download_state,
+            progress=item.progress,
+            speed=item.download_speed,
+            eta=item.eta,
+            size=item.size,
+            name=_better_name(row, item.name),
+        )
+        if row["phase"] == "submitted":
+            await self.events.changed(row["hash"], row["name"], "cloud", row["category"], connection=connection)
+
+    async def _fail(self, row: asyncpg.Record, message: str) -> None:
+        """The torrent ends in `error`, and its event commits with that."""
+        async with transaction(self.db) as connection:
+            await repo.fail(connection, row["hash"], message)
+            await self.events.changed(
+                row["hash"], row["name"], "error", row["category"], error=message, connection=connection
+            )
 
     async def forget(self, rows: list[asyncpg.Record]) -> None:
         """Deleted here: deleted at TorBox too (the torrent, or the queued item), so nothing stays queued."""
@@ -158,13 +172,18 @@ class CloudWorker:
         except NoKey:
             return
         for row in rows:
-            try:
-                if row["torbox_id"] is not None:
-                    await self.torbox.delete_torrent(key, row["torbox_id"])
-                elif row["torbox_queued_id"] is not None:
-                    await self.torbox.delete_queued(key, row["torbox_queued_id"])
-            except TorBoxError as error:
-                log.warning("not deleted at TorBox", hash=row["hash"], code=error.code)
+            await self._remove_at_torbox(key, row["hash"], row["torbox_id"], row["torbox_queued_id"])
+
+    async def _remove_at_torbox(
+        self, key: str, torrent_hash: str, torbox_id: int | None, queued_id: int | None
+    ) -> None:
+        try:
+            if torbox_id is not None:
+                await self.torbox.delete_torrent(key, torbox_id)
+            elif queued_id is not None:
+                await self.torbox.delete_queued(key, queued_id)
+        except TorBoxError as error:
+            log.warning("not deleted at TorBox", hash=torrent_hash, code=error.code)
 
 
 def _better_name(row: asyncpg.Record, torbox_name: str) -> str | None:

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 import asyncpg
 
+from libs.db import transaction
 from libs.tasks import nap
 from libs.telemetry import get_logger
 from libs.torbox import TorBoxError
@@ -148,16 +149,23 @@ class Downloader:
                 log.warning("download interrupted; will resume", hash=row["hash"], error=str(error)[:200])
                 return
             except PathRefused as refused:
-                await repo.fail(self.db, row["hash"], str(refused))
+                await self._fail(row["hash"], str(refused))
                 return
         progress.stalled = False
         progress.files[row["index"]] = row["size"]
         self._retry_at.pop(slot, None)
-        if await repo.file_done(self.db, row["hash"], row["index"], row["size"]):
-            await self._completed(row["hash"])
+        try:
+            async with transaction(self.db) as connection:  # the completion and its event commit together
+                if await repo.file_done(connection, row["hash"], row["index"], row["size"]):
+                    await self._completed(connection, row["hash"])
+        except Exception:  # neither is kept: the file (in place) is found again by the next round
+            log.warning("download not recorded; will try again", hash=row["hash"], exc_info=True)
         self.nudge()
 
     async def _transfer(self, row: asyncpg.Record, part: Path, progress: Progress) -> None:
+        target = part.with_name(part.name.removesuffix(".part"))
+        if await asyncio.to_thread(_size_of, target) == row["size"] and await asyncio.to_thread(_size_of, part) is None:
+            await asyncio.to_thread(os.replace, target, part)  # in place before its completion failed to commit
         have = await asyncio.to_thread(lambda: part.stat().st_size if part.exists() else 0)
         if have > row["size"]:
             have = 0
@@ -194,14 +202,37 @@ class Downloader:
         self._links[slot] = (time.monotonic() + 2700, url)
         return url
 
-    async def _completed(self, torrent_hash: str) -> None:
-        row = await repo.torrent(self.db, torrent_hash)
+    async def _completed(self, connection: asyncpg.Connection, torrent_hash: str) -> None:
+        row = await repo.torrent(connection, torrent_hash)
         if row is None:
             return
-        files = [f["path"] for f in await repo.files(self.db, torrent_hash)]
+        files = [f["path"] for f in await repo.files(connection, torrent_hash)]
         content = str(PurePosixPath(row["save_path"]) / row["name"])
         self._progress.pop(torrent_hash, None)
         log.info("download completed", hash=torrent_hash, files=len(files))
         await self.events.changed(
-            torrent_hash, row["name"], "completed", row["category"], content_path=content, files=files
+            torrent_hash,
+            row["name"],
+            "completed",
+            row["category"],
+            content_path=content,
+            files=files,
+            connection=connection,
         )
+
+    async def _fail(self, torrent_hash: str, message: str) -> None:
+        async with transaction(self.db) as connection:
+            row = await repo.torrent(connection, torrent_hash)
+            if row is None:
+                return
+            await repo.fail(connection, torrent_hash, message)
+            await self.events.changed(
+                torrent_hash, row["name"], "error", row["category"], error=message, connection=connection
+            )
+
+
+def _size_of(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None

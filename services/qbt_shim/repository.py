@@ -6,12 +6,15 @@ from datetime import datetime
 
 import asyncpg
 
+# a pool, or the connection of the caller's transaction (a change and its event commit together)
+Db = asyncpg.Pool | asyncpg.Connection
+
 TORRENT_COLUMNS = """hash, name, magnet, category, tags, save_path, phase, stopped, torbox_id, torbox_queued_id,
     cloud_state, cloud_progress, cloud_speed, cloud_eta, size, error, retry_at, added_on, completion_on"""
 
 
 async def insert_torrent(
-    db: asyncpg.Pool,
+    db: Db,
     *,
     hash: str,
     name: str,
@@ -42,9 +45,7 @@ async def insert_torrent(
     return bool(inserted)
 
 
-async def torrents(
-    db: asyncpg.Pool, *, hashes: list[str] | None = None, category: str | None = None
-) -> list[asyncpg.Record]:
+async def torrents(db: Db, *, hashes: list[str] | None = None, category: str | None = None) -> list[asyncpg.Record]:
     return await db.fetch(
         f"""
         SELECT {TORRENT_COLUMNS},
@@ -58,28 +59,37 @@ async def torrents(
     )
 
 
-async def torrent(db: asyncpg.Pool, torrent_hash: str) -> asyncpg.Record | None:
+async def torrent(db: Db, torrent_hash: str) -> asyncpg.Record | None:
     found = await torrents(db, hashes=[torrent_hash])
     return found[0] if found else None
 
 
-async def files(db: asyncpg.Pool, torrent_hash: str) -> list[asyncpg.Record]:
+async def files(db: Db, torrent_hash: str) -> list[asyncpg.Record]:
     return await db.fetch(
         "SELECT index, path, size, torbox_file_id, downloaded, done FROM qbt_files WHERE hash = $1 ORDER BY index",
         torrent_hash,
     )
 
 
-async def delete_torrents(db: asyncpg.Pool, hashes: list[str]) -> list[asyncpg.Record]:
-    """Remove them; what was removed (for TorBox and the files on disk)."""
-    return await db.fetch(f"DELETE FROM qbt_torrents WHERE hash = ANY($1::text[]) RETURNING {TORRENT_COLUMNS}", hashes)
+async def delete_torrents(db: Db, hashes: list[str]) -> list[asyncpg.Record]:
+    """Remove them; what was removed (for TorBox and the files on disk), each with `files`: the paths of its
+    own files inside its folder (nothing else there is its to delete)."""
+    return await db.fetch(
+        f"""
+        WITH owned AS (SELECT hash, array_agg(path ORDER BY index) AS files FROM qbt_files
+                       WHERE hash = ANY($1::text[]) GROUP BY hash),
+             gone AS (DELETE FROM qbt_torrents WHERE hash = ANY($1::text[]) RETURNING {TORRENT_COLUMNS})
+        SELECT gone.*, coalesce(owned.files, '{{}}'::text[]) AS files FROM gone LEFT JOIN owned USING (hash)
+        """,
+        hashes,
+    )
 
 
-async def set_category(db: asyncpg.Pool, hashes: list[str], category: str) -> None:
+async def set_category(db: Db, hashes: list[str], category: str) -> None:
     await db.execute("UPDATE qbt_torrents SET category = $2 WHERE hash = ANY($1::text[])", hashes, category)
 
 
-async def set_stopped(db: asyncpg.Pool, hashes: list[str] | None, stopped: bool) -> None:
+async def set_stopped(db: Db, hashes: list[str] | None, stopped: bool) -> None:
     await db.execute(
         "UPDATE qbt_torrents SET stopped = $2, updated_at = now() WHERE $1::text[] IS NULL OR hash = ANY($1::text[])",
         hashes,
@@ -87,7 +97,7 @@ async def set_stopped(db: asyncpg.Pool, hashes: list[str] | None, stopped: bool)
     )
 
 
-async def add_tags(db: asyncpg.Pool, hashes: list[str], tags: list[str]) -> None:
+async def add_tags(db: Db, hashes: list[str], tags: list[str]) -> None:
     await db.execute(
         """
         UPDATE qbt_torrents SET tags = array_to_string(ARRAY(
@@ -102,11 +112,11 @@ async def add_tags(db: asyncpg.Pool, hashes: list[str], tags: list[str]) -> None
 # categories
 
 
-async def categories(db: asyncpg.Pool) -> list[asyncpg.Record]:
+async def categories(db: Db) -> list[asyncpg.Record]:
     return await db.fetch("SELECT name, save_path FROM qbt_categories ORDER BY name")
 
 
-async def create_category(db: asyncpg.Pool, name: str, save_path: str) -> bool:
+async def create_category(db: Db, name: str, save_path: str) -> bool:
     created = await db.fetchval(
         "INSERT INTO qbt_categories (name, save_path) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
         name,
@@ -115,14 +125,14 @@ async def create_category(db: asyncpg.Pool, name: str, save_path: str) -> bool:
     return bool(created)
 
 
-async def edit_category(db: asyncpg.Pool, name: str, save_path: str) -> bool:
+async def edit_category(db: Db, name: str, save_path: str) -> bool:
     return (
         await db.fetchval("UPDATE qbt_categories SET save_path = $2 WHERE name = $1 RETURNING true", name, save_path)
         is not None
     )
 
 
-async def remove_categories(db: asyncpg.Pool, names: list[str]) -> None:
+async def remove_categories(db: Db, names: list[str]) -> None:
     async with db.acquire() as connection, connection.transaction():
         await connection.execute("DELETE FROM qbt_categories WHERE name = ANY($1::text[])", names)
         await connection.execute("UPDATE qbt_torrents SET category = '' WHERE category = ANY($1::text[])", names)
@@ -131,10 +141,10 @@ async def remove_categories(db: asyncpg.Pool, names: list[str]) -> None:
 # the background work
 
 
-async def due_for_submission(db: asyncpg.Pool, limit: int = 20) -> list[asyncpg.Record]:
+async def due_for_submission(db: Db, limit: int = 20) -> list[asyncpg.Record]:
     return await db.fetch(
         """
-        SELECT hash, name, magnet, torrent_file FROM qbt_torrents
+        SELECT hash, name, category, magnet, torrent_file FROM qbt_torrents
         WHERE phase = 'queued' AND NOT stopped AND (retry_at IS NULL OR retry_at <= now())
         ORDER BY added_on LIMIT $1
         """,
@@ -142,20 +152,24 @@ async def due_for_submission(db: asyncpg.Pool, limit: int = 20) -> list[asyncpg.
     )
 
 
-async def mark_submitted(db: asyncpg.Pool, torrent_hash: str, torbox_id: int | None, queued_id: int | None) -> None:
-    await db.execute(
-        """
+async def mark_submitted(db: Db, torrent_hash: str, torbox_id: int | None, queued_id: int | None) -> bool:
+    """False when the torrent is no longer waiting for TorBox (deleted while its add was in flight)."""
+    return (
+        await db.fetchval(
+            """
         UPDATE qbt_torrents SET phase = 'submitted', torbox_id = $2, torbox_queued_id = $3, retry_at = NULL,
                error = NULL, updated_at = now()
-        WHERE hash = $1 AND phase = 'queued'
+        WHERE hash = $1 AND phase = 'queued' RETURNING true
         """,
-        torrent_hash,
-        torbox_id,
-        queued_id,
+            torrent_hash,
+            torbox_id,
+            queued_id,
+        )
+        is not None
     )
 
 
-async def retry_later(db: asyncpg.Pool, torrent_hash: str, at: datetime, reason: str) -> None:
+async def retry_later(db: Db, torrent_hash: str, at: datetime, reason: str) -> None:
     await db.execute(
         "UPDATE qbt_torrents SET retry_at = $2, error = $3, updated_at = now() WHERE hash = $1",
         torrent_hash,
@@ -164,14 +178,14 @@ async def retry_later(db: asyncpg.Pool, torrent_hash: str, at: datetime, reason:
     )
 
 
-async def in_the_cloud(db: asyncpg.Pool) -> list[asyncpg.Record]:
+async def in_the_cloud(db: Db) -> list[asyncpg.Record]:
     return await db.fetch(
         f"SELECT {TORRENT_COLUMNS} FROM qbt_torrents WHERE phase IN ('submitted', 'cloud') ORDER BY added_on"
     )
 
 
 async def update_cloud(
-    db: asyncpg.Pool,
+    db: Db,
     torrent_hash: str,
     *,
     torbox_id: int | None,
@@ -201,7 +215,7 @@ async def update_cloud(
 
 
 async def start_local(
-    db: asyncpg.Pool, torrent_hash: str, files: list[tuple[int, str, int, int]], size: int, name: str | None = None
+    db: Db, torrent_hash: str, files: list[tuple[int, str, int, int]], size: int, name: str | None = None
 ) -> bool:
     """Cloud → local with the file list; False if it already moved on (another poll, or deleted)."""
     async with db.acquire() as connection, connection.transaction():
@@ -225,7 +239,7 @@ async def start_local(
         return True
 
 
-async def local_work(db: asyncpg.Pool) -> list[asyncpg.Record]:
+async def local_work(db: Db) -> list[asyncpg.Record]:
     return await db.fetch(
         """
         SELECT f.hash, f.index, f.path, f.size, f.torbox_file_id, f.downloaded, t.name, t.save_path, t.torbox_id
@@ -236,35 +250,35 @@ async def local_work(db: asyncpg.Pool) -> list[asyncpg.Record]:
     )
 
 
-async def save_progress(db: asyncpg.Pool, progress: list[tuple[str, int, int]]) -> None:
+async def save_progress(db: Db, progress: list[tuple[str, int, int]]) -> None:
     await db.executemany("UPDATE qbt_files SET downloaded = $3 WHERE hash = $1 AND index = $2", progress)
 
 
-async def file_done(db: asyncpg.Pool, torrent_hash: str, index: int, size: int) -> bool:
-    """Mark a file done; True when it was the torrent's last one (the torrent is then completed)."""
-    async with db.acquire() as connection, connection.transaction():
-        # the torrent's row first: two files finishing at once would each see the other still undone
-        await connection.execute("SELECT 1 FROM qbt_torrents WHERE hash = $1 FOR UPDATE", torrent_hash)
-        await connection.execute(
-            "UPDATE qbt_files SET done = true, downloaded = $3 WHERE hash = $1 AND index = $2",
-            torrent_hash,
-            index,
-            size,
-        )
-        left = await connection.fetchval("SELECT count(*) FROM qbt_files WHERE hash = $1 AND NOT done", torrent_hash)
-        if left:
-            return False
-        completed = await connection.fetchval(
-            """
-            UPDATE qbt_torrents SET phase = 'completed', completion_on = now(), error = NULL, updated_at = now()
-            WHERE hash = $1 AND phase = 'local' RETURNING true
-            """,
-            torrent_hash,
-        )
-        return bool(completed)
+async def file_done(connection: asyncpg.Connection, torrent_hash: str, index: int, size: int) -> bool:
+    """Mark a file done, inside the caller's transaction; True when it was the torrent's last one (the torrent
+    is then completed: its event belongs in the same transaction)."""
+    # the torrent's row first: two files finishing at once would each see the other still undone
+    await connection.execute("SELECT 1 FROM qbt_torrents WHERE hash = $1 FOR UPDATE", torrent_hash)
+    await connection.execute(
+        "UPDATE qbt_files SET done = true, downloaded = $3 WHERE hash = $1 AND index = $2",
+        torrent_hash,
+        index,
+        size,
+    )
+    left = await connection.fetchval("SELECT count(*) FROM qbt_files WHERE hash = $1 AND NOT done", torrent_hash)
+    if left:
+        return False
+    completed = await connection.fetchval(
+        """
+        UPDATE qbt_torrents SET phase = 'completed', completion_on = now(), error = NULL, updated_at = now()
+        WHERE hash = $1 AND phase = 'local' RETURNING true
+        """,
+        torrent_hash,
+    )
+    return bool(completed)
 
 
-async def fail(db: asyncpg.Pool, torrent_hash: str, message: str) -> None:
+async def fail(db: Db, torrent_hash: str, message: str) -> None:
     await db.execute(
         "UPDATE qbt_torrents SET phase = 'error', error = $2, updated_at = now() WHERE hash = $1",
         torrent_hash,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+import asyncpg
+
 from libs.outbox import Outbox
 from libs.schemas import TORRENT_STATUS, TorrentState, TorrentStatus
 
@@ -33,7 +35,9 @@ class StatusEvents:
         files: list[str] | None = None,
         error: str | None = None,
         deleted: bool = False,
+        connection: asyncpg.Connection | None = None,
     ) -> None:
+        """Pass the connection of the transaction that made the change: the event commits with it."""
         event = TorrentStatus(
             hash=torrent_hash,
             name=name,
@@ -43,4 +47,4 @@ class StatusEvents:
             files=[str(PurePosixPath(content_path) / f) for f in files] if content_path and files else [],
             error=error,
         )
-        await self.outbox.add(TORRENT_STATUS, event)
+        await self.outbox.add(TORRENT_STATUS, event, connection)

@@ -8,8 +8,8 @@ under DOWNLOAD_ROOT.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +18,7 @@ from typing import Any
 
 import asyncpg
 
+from libs.db import transaction
 from libs.telemetry import get_logger
 from libs.torrent_meta import btih_from_magnet, info_hash, magnet_name, torrent_name
 
@@ -153,20 +154,21 @@ class TorrentService:
         save_path = await self.save_path_for(category, savepath)
         added = 0
         for item in items:
-            new = await repo.insert_torrent(
-                self.db,
-                hash=item.hash,
-                name=item.name,
-                magnet=item.magnet,
-                torrent_file=item.torrent_file,
-                category=category,
-                tags=tags,
-                save_path=save_path,
-                stopped=stopped,
-            )
-            if new:
-                added += 1
-                await self.events.changed(item.hash, item.name, "queued", category)
+            async with transaction(self.db) as connection:
+                new = await repo.insert_torrent(
+                    connection,
+                    hash=item.hash,
+                    name=item.name,
+                    magnet=item.magnet,
+                    torrent_file=item.torrent_file,
+                    category=category,
+                    tags=tags,
+                    save_path=save_path,
+                    stopped=stopped,
+                )
+                if new:
+                    added += 1
+                    await self.events.changed(item.hash, item.name, "queued", category, connection=connection)
         if added:
             self.on_added()
         return added
@@ -197,28 +199,46 @@ class TorrentService:
         return listed[:limit] if limit and limit > 0 else listed
 
     async def delete(self, hashes: list[str] | None, delete_files: bool) -> None:
-        removed = await repo.delete_torrents(self.db, await self._resolve(hashes))
+        async with transaction(self.db) as connection:
+            removed = await repo.delete_torrents(connection, await self._resolve(hashes))
+            for row in removed:
+                await self.events.changed(
+                    row["hash"], row["name"], row["phase"], row["category"], deleted=True, connection=connection
+                )
         if not removed:
             return
         await self.on_deleted(removed)  # downloads stopped first: nothing writes into what is removed next
-        for row in removed:
-            await self.events.changed(row["hash"], row["name"], row["phase"], row["category"], deleted=True)
-            if delete_files:
+        if delete_files:
+            for row in removed:
                 await asyncio.to_thread(self._remove_files, row)
 
     def _remove_files(self, row: asyncpg.Record) -> None:
-        """The torrent's folder and its unfinished parts — only under DOWNLOAD_ROOT, never the save path."""
+        """The torrent's own files and their unfinished parts, then the folders they leave empty up to its
+        folder — never anything else in it: a torrent named like a category folder (`dn=tv-sonarr`) shares
+        that folder with other torrents' files. Only under DOWNLOAD_ROOT, never the root or the save path."""
+        root = self.root.resolve()
         try:
-            target = confine(self.root, content_path(row))
+            folder = confine(self.root, content_path(row))
         except PathRefused:
             log.warning("files left in place: outside the download root", hash=row["hash"])
             return
-        if target == self.root.resolve() or target == Path(row["save_path"]).resolve():
-            return
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target, ignore_errors=True)
-        elif target.exists() or target.is_symlink():
-            target.unlink(missing_ok=True)
+        keep = {root, Path(row["save_path"]).resolve()}
+        emptied: set[Path] = set()
+        for relative in row["files"]:
+            try:
+                target = confine(self.root, str(folder / relative))
+            except PathRefused:
+                continue
+            if folder not in target.parents:
+                continue
+            for path in (target, target.with_name(target.name + ".part")):
+                if path.is_file() or path.is_symlink():
+                    path.unlink(missing_ok=True)
+            emptied.update(p for p in target.parents if p == folder or folder in p.parents)
+        for directory in sorted(emptied, key=lambda p: len(p.parts), reverse=True):  # deepest first
+            if directory not in keep:
+                with contextlib.suppress(OSError):  # not empty: someone else's files are in it
+                    directory.rmdir()
 
     async def _resolve(self, hashes: list[str] | None) -> list[str]:
         """`None` is qBittorrent's `all`."""

@@ -9,6 +9,7 @@ from libs.bus import Bus, ensure_streams
 from libs.db import create_pool
 from libs.outbox import Outbox
 from libs.schemas import TORRENT_STATUS, TorrentStatus
+from tests.support.asgi import eventually
 
 
 async def test_events_wait_while_publishing_fails_then_go_once_in_order(fresh_dsn, nats_url, monkeypatch):
@@ -146,5 +147,40 @@ async def test_a_row_committed_during_a_drain_is_kept_for_the_next(fresh_dsn, na
         assert sorted(stored) == ["quick", "slow"]
     finally:
         await db.release(writer)
+        await bus.close()
+        await db.close()
+
+
+async def test_an_event_added_in_a_transaction_goes_out_when_it_commits(fresh_dsn, nats_url):
+    """Woken at the insert, the drain would find nothing yet and wait out its idle nap; the commit wakes it."""
+    db = await create_pool(fresh_dsn, min_size=1, max_size=3)
+    bus = await Bus.connect(nats_url, "tests")
+    await ensure_streams(bus)
+    await bus.js.purge_stream("TORRENT_STATUS")
+    await db.execute(
+        "CREATE TABLE commit_outbox (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, subject text NOT NULL,"
+        " event_id text NOT NULL, body bytea NOT NULL)"
+    )
+    box = Outbox(db, bus, "commit_outbox", retry_seconds=2.0)  # idle nap: 10 s
+
+    def published(count: int):
+        async def check():
+            return (await bus.js.stream_info("TORRENT_STATUS")).state.messages >= count or None
+
+        return check
+
+    runner = asyncio.create_task(box.run())
+    try:
+        for n in range(2):
+            async with db.acquire() as connection, connection.transaction():
+                await box.add(TORRENT_STATUS, TorrentStatus(hash=f"{n:040x}", name=f"c{n}", state="queued"), connection)
+                await asyncio.sleep(0.3)  # the rest of the caller's transaction
+            started = asyncio.get_running_loop().time()
+            await eventually(published(n + 1), timeout=5)
+            assert asyncio.get_running_loop().time() - started < 2
+        assert await db.fetchval("SELECT count(*) FROM commit_outbox") == 0
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
         await bus.close()
         await db.close()

@@ -1,6 +1,7 @@
 """Download clients and tracked downloads: secrets masked, connection tests against the real clients,
 polling that follows each download to completion, publishes download.status and refreshes Jellyfin."""
 
+import asyncio
 import base64
 from urllib.parse import urlsplit
 
@@ -231,3 +232,31 @@ async def test_a_client_answering_garbage_is_skipped_and_said(notifier, sabnzbd)
     (download,) = (await notifier.client.get("/downloads")).json()
     assert download["state"] == "queued"  # nothing read from the garbage
     assert (await notifier.client.get("/health")).json()["checks"]["download clients"]["ok"] is False
+
+
+async def test_a_completion_and_its_refresh_are_stored_together(notifier, sabnzbd):
+    """Were the completion stored and its refresh queued after, a crash between would leave the download
+    completed and Jellyfin never told: the two commit in one transaction, or neither does."""
+    await notifier.enable_both(coalesce=0.2)
+    port = urlsplit(sabnzbd.base_url).port
+    client = await add_client(notifier, type="sabnzbd", name="SAB", host="127.0.0.1", port=port, apiKey=sabnzbd.api_key)
+    sabnzbd.add("SABnzbd_nzo_1", "Some.Film.2001", mb=100, left=50)
+    await notifier.client.post("/downloads", json={"clientId": client["id"], "clientDownloadId": "SABnzbd_nzo_1"})
+
+    async def state():
+        (download,) = (await notifier.client.get("/downloads")).json()
+        return download["state"]
+
+    await eventually(lambda: _when(state, lambda s: s == "downloading"), timeout=10)
+    db = notifier.app.state.notifier.refresher.db
+    await db.execute("ALTER TABLE notifier_refresh_queue RENAME TO notifier_refresh_queue_away")
+    sabnzbd.finish("SABnzbd_nzo_1", storage="/downloads/complete/Some.Film.2001")
+    notifier.app.state.notifier.poll_now()
+    await asyncio.sleep(1.5)  # several polls, each failing to queue the refresh
+    assert await state() == "downloading"
+    await db.execute("ALTER TABLE notifier_refresh_queue_away RENAME TO notifier_refresh_queue")
+    await eventually(lambda: _when(state, lambda s: s == "completed"), timeout=10)
+    told = await eventually(
+        lambda: [c for c in notifier.jellyfin.calls if c[1] == "/Library/Media/Updated"] or None, timeout=10
+    )
+    assert told[0][2] == ["/downloads/complete/Some.Film.2001"]

@@ -2,9 +2,14 @@
 
 import asyncio
 
-from libs.db import create_pool, migrate
+from libs.db import create_pool, migrate, transaction
 from services.qbt_shim import repository as repo
 from services.qbt_shim.app import MIGRATIONS
+
+
+async def done(db, torrent_hash: str, index: int, size: int) -> bool:
+    async with transaction(db) as connection:
+        return await repo.file_done(connection, torrent_hash, index, size)
 
 
 async def test_two_last_files_finishing_at_once_complete_the_torrent_once(fresh_dsn):
@@ -19,9 +24,7 @@ async def test_two_last_files_finishing_at_once_complete_the_torrent_once(fresh_
             )  # fmt: skip
             await repo.mark_submitted(db, torrent_hash, 1000 + n, None)
             assert await repo.start_local(db, torrent_hash, [(0, "a.mkv", 10, 0), (1, "b.nfo", 1, 1)], 11)
-            completed = await asyncio.gather(
-                repo.file_done(db, torrent_hash, 0, 10), repo.file_done(db, torrent_hash, 1, 1)
-            )
+            completed = await asyncio.gather(done(db, torrent_hash, 0, 10), done(db, torrent_hash, 1, 1))
             assert sorted(completed) == [False, True], n
             assert (await repo.torrent(db, torrent_hash))["phase"] == "completed"
     finally:
