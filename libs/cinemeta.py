@@ -30,7 +30,7 @@ class _Answer(msgspec.Struct):
     meta: _Meta | None = None
 
 
-_YEAR = re.compile(r"(19|20)\d\d")
+_YEAR = re.compile(r"(19|20)[0-9][0-9]")
 _decoder = msgspec.json.Decoder(_Answer)
 
 

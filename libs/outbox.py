@@ -23,6 +23,7 @@ import msgspec
 
 from libs.bus import Bus
 from libs.bus.jetstream import publish_encoded
+from libs.db import DATABASE_AWAY
 from libs.schemas import EVENT_SUBJECTS, Event, EventSubject
 from libs.tasks import nap
 from libs.telemetry import get_logger
@@ -31,9 +32,6 @@ log = get_logger(__name__)
 _encoder = msgspec.json.Encoder()
 _SUBJECTS = {subject.name: subject for subject in EVENT_SUBJECTS}
 _TABLE = re.compile(r"^[a-z_]+_outbox$")
-# what a database that is away (refused, reset, restarting) raises; anything else is a bug to surface
-DATABASE_AWAY = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                 asyncpg.CannotConnectNowError)  # fmt: skip
 
 # Something that takes an event for a subject: `Outbox.add`, or a direct publish
 Emit = Callable[[EventSubject, Event], Awaitable[None]]

@@ -1,8 +1,11 @@
 """JetStream: streams declared idempotently, de-duplicated publishing, and durable pull consumers.
 
 A consumer hands its handler a batch of decoded events; the batch is acknowledged when the handler returns,
-put back with a delay when it raises, and an event that does not decode is terminated (never redelivered)
-and logged, so one bad message cannot block the ones behind it.
+put back with a delay when it says `Retry` or the database is away. An event that does not decode is
+terminated (never redelivered) and logged; when a handler fails otherwise, each event of the batch is tried
+alone, and one that still fails — bad data the database refuses at once, anything else after
+`MAX_DELIVERIES` tries — is terminated with its reason logged: one bad message never blocks the ones behind
+it, nor comes back every few seconds for ever.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 
+from libs.db import DATABASE_AWAY
 from libs.schemas import STREAMS, Event, EventSubject, StreamSpec
 from libs.telemetry import current_service, get_logger
 
@@ -27,6 +31,9 @@ from .errors import BusUnavailable, Retry
 from .propagation import extract, inject
 
 Ev = TypeVar("Ev", bound=Event)
+MAX_DELIVERIES = 5
+# SQLSTATE classes of a refusal that no retry changes: 22 data exception, 23 integrity constraint violation
+_REFUSED_DATA = ("22", "23")
 _encoder = msgspec.json.Encoder()
 log = get_logger("libs.bus.jetstream")
 
@@ -193,17 +200,57 @@ class Consumer(Generic[Ev]):
             links=[Link(c) for c in contexts if c.is_valid],
             attributes={"messaging.system": "nats", "messaging.batch.message_count": len(events)},
         ):
-            try:
-                await self.handler(events)
-            except Retry as retry:
-                await _nak_all(accepted, retry.delay)
+            await self._handle(events, accepted)
+
+    async def _handle(self, events: list[Ev], messages: list[Msg]) -> None:
+        try:
+            await self.handler(events)
+        except Retry as retry:
+            await _nak_all(messages, retry.delay)
+            return
+        except DATABASE_AWAY as error:
+            log.warning("events wait for the database", subject=self.subject.name, error=type(error).__name__)
+            await _nak_all(messages, self.retry_delay)
+            return
+        except Exception as error:
+            if len(events) > 1:  # which one? each alone (handlers are idempotent on the event id)
+                for event, msg in zip(events, messages, strict=True):
+                    await self._handle([event], [msg])
                 return
-            except Exception:
-                log.exception("event handler failed; batch will be redelivered", subject=self.subject.name)
-                await _nak_all(accepted, self.retry_delay)
-                return
-        for msg in accepted:
+            await self._failed(events[0], messages[0], error)
+            return
+        for msg in messages:
             await msg.ack()
+
+    async def _failed(self, event: Ev, msg: Msg, error: Exception) -> None:
+        refused = str(getattr(error, "sqlstate", "") or "")[:2] in _REFUSED_DATA
+        delivered = _deliveries(msg)
+        if refused or delivered >= MAX_DELIVERIES:
+            log.error(
+                "event terminated: it cannot be handled",
+                subject=self.subject.name,
+                event_id=event.id,
+                deliveries=delivered,
+                reason=f"{type(error).__name__}: {error}"[:300],
+                exc_info=error,
+            )
+            await msg.term()
+        else:
+            log.warning(
+                "event handler failed; the event will be redelivered",
+                subject=self.subject.name,
+                event_id=event.id,
+                deliveries=delivered,
+                exc_info=error,
+            )
+            await msg.nak(delay=self.retry_delay)
+
+
+def _deliveries(msg: Msg) -> int:
+    try:
+        return msg.metadata.num_delivered
+    except Exception:  # not a JetStream message (a test's): once
+        return 1
 
 
 async def _nak_all(messages: Sequence[Msg], delay: float) -> None:

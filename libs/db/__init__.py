@@ -1,6 +1,6 @@
 """PostgreSQL for the services: the pool, health, and numbered migrations."""
 
 from .migrations import MigrationError, migrate, migration_files
-from .pool import create_pool, ping, transaction
+from .pool import DATABASE_AWAY, create_pool, ping, transaction
 
-__all__ = ["MigrationError", "create_pool", "migrate", "migration_files", "ping", "transaction"]
+__all__ = ["DATABASE_AWAY", "MigrationError", "create_pool", "migrate", "migration_files", "ping", "transaction"]

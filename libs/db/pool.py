@@ -13,6 +13,11 @@ from libs.telemetry import get_logger
 
 log = get_logger("libs.db")
 
+# what a database that is away (refused, reset, restarting) raises: worth trying again later, unlike
+# anything else, which is a bug or bad data to surface
+DATABASE_AWAY = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                 asyncpg.CannotConnectNowError)  # fmt: skip
+
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from msgspec import Meta
 
 from .base import Event, Wire
+
+# what `torbox_usage_logs` can hold: a value it would refuse is refused where it comes in
+StreamType = Annotated[str, Meta(max_length=16)]
+ByteCount = Annotated[int, Meta(ge=0, le=2**63 - 1)]
+ShortText = Annotated[str, Meta(max_length=512)]
 
 
 class PoolKeyRequest(Wire, kw_only=True):
@@ -55,13 +62,13 @@ class UsageEvent(Event, kw_only=True):
 
     user_id: str
     pool_key_id: str
-    action: str
-    device_id: str | None = None
-    hash: str | None = None
+    action: ShortText
+    device_id: ShortText | None = None
+    hash: ShortText | None = None
     cached: bool | None = None
-    bytes: int | None = None
-    imdb_id: str | None = None
-    stream_type: str | None = None
+    bytes: ByteCount | None = None
+    imdb_id: ShortText | None = None
+    stream_type: StreamType | None = None
 
 
 class KeyFailure(Event, kw_only=True):

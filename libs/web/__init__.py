@@ -3,12 +3,14 @@
 from .app import Setup, create_app, json_response, runtime_of
 from .auth import require_admin, require_admin_page, require_bearer, require_header_key
 from .body import BodyLimitMiddleware, decode, read_json
+from .edge import ascii_int
 from .errors import ApiError, error_response
 
 __all__ = [
     "ApiError",
     "BodyLimitMiddleware",
     "Setup",
+    "ascii_int",
     "create_app",
     "decode",
     "error_response",

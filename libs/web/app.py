@@ -19,6 +19,7 @@ from libs.config import Settings
 from libs.runtime import Runtime, open_runtime
 
 from .body import BodyLimitMiddleware
+from .edge import EdgeRulesMiddleware
 from .errors import http_exception_handler, internal_error_handler
 from .telemetry import RequestTelemetryMiddleware
 
@@ -68,6 +69,7 @@ def create_app(
         middleware=[
             Middleware(RequestTelemetryMiddleware, service=service),
             Middleware(BodyLimitMiddleware, max_bytes=max_body_bytes or settings.max_body_bytes),
+            Middleware(EdgeRulesMiddleware),
             *middleware,
         ],
         exception_handlers={HTTPException: http_exception_handler, Exception: internal_error_handler},

@@ -9,6 +9,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .edge import check_json
 from .errors import ApiError, error_response
 
 T = TypeVar("T")
@@ -64,6 +65,7 @@ def decode(data: bytes, body_type: type[T]) -> T:
     """Decode JSON into `body_type`: `ApiError` 400 when it is not JSON, 422 naming the field when wrong."""
     if not data.strip():
         raise ApiError(400, "request body is empty; a JSON object is expected", error="malformed_json")
+    check_json(data)
     try:
         return decoder_for(body_type).decode(data)
     except msgspec.ValidationError as e:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from libs.bus import Bus, Consumer, Retry
+from libs.db import DATABASE_AWAY
 from libs.schemas import INDEXER_SEARCH, IndexerSearch
 from libs.telemetry import get_logger
 
@@ -70,7 +71,7 @@ class Ingest:
                     for e in usable
                 ]
                 new = await searches.store(conn, rows)
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as error:
+        except DATABASE_AWAY as error:
             raise Retry(5.0, f"database unavailable: {type(error).__name__}") from error
         except asyncpg.DataError as error:  # a value PostgreSQL refuses (an id out of range…): drop, log
             log.error("search events dropped: the database refused them", error=str(error), count=len(usable))

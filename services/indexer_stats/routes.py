@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from libs.web import ApiError, json_response, require_admin_page, require_bearer
+from libs.web import ApiError, ascii_int, json_response, require_admin_page, require_bearer
 
 from .page import render
 from .repository import indexers as indexers_repo
@@ -21,9 +21,10 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    value = ascii_int(raw, low, high)
+    if value is None:
         raise ApiError(422, f"{name} must be a whole number from {low} to {high}", error="invalid_query", field=name)
-    return int(raw)
+    return value
 
 
 def routes(service: IndexerStats) -> list[Route]:
@@ -36,11 +37,11 @@ def routes(service: IndexerStats) -> list[Route]:
 
     async def indexer_hours(request: Request) -> Response:
         admin(request)
-        raw = request.path_params["id"]
-        if not raw.isdigit():
+        indexer_id = ascii_int(request.path_params["id"], 0, 2**31 - 1)
+        if indexer_id is None:
             raise ApiError(400, "the indexer id must be Prowlarr's numeric id", error="invalid_id")
         hours = _int_param(request, "hours", 24, 1, 24 * 31)
-        result = await service.stats.hours(int(raw), hours)
+        result = await service.stats.hours(indexer_id, hours)
         if result is None:
             raise ApiError(404, "no such indexer")
         return json_response(result)

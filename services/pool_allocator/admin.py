@@ -39,6 +39,9 @@ def parse_id(raw: str, what: str) -> UUID:
         raise ApiError(400, f"{what} must be a UUID", error="invalid_id") from None
 
 
+BCRYPT_MAX_BYTES = 72
+
+
 def hash_password(password: str, rounds: int = 12) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
 
@@ -127,6 +130,8 @@ class Admin:
     # users
 
     async def add_user(self, body: UserCreate) -> UserView:
+        if len(body.password.encode()) > BCRYPT_MAX_BYTES:  # bcrypt refuses more (and older ones cut it off)
+            raise ApiError(422, f"password must be at most {BCRYPT_MAX_BYTES} bytes", field="password")
         password_hash = await asyncio.to_thread(hash_password, body.password, self.config.bcrypt_rounds)
         async with self.db.acquire() as conn, conn.transaction():
             try:

@@ -19,6 +19,7 @@ import asyncpg
 
 from libs.bus import Retry
 from libs.crypto import SecretBox
+from libs.db import DATABASE_AWAY
 from libs.schemas import KeyFailure
 from libs.tasks import every
 from libs.telemetry import get_logger
@@ -170,7 +171,7 @@ class HealthMonitor:
                         id=_event_uuid(report.id),
                     )
                 )
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as error:
+        except DATABASE_AWAY as error:
             raise Retry(5.0, f"database unavailable: {type(error).__name__}") from error
 
     async def run(self, interval: float) -> None:

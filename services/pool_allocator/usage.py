@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from libs.bus import Bus, Consumer, Retry, publish
+from libs.db import DATABASE_AWAY
 from libs.schemas import POOL_USAGE, UsageEvent
 from libs.schemas.pool_admin import UsageRow as UsageView
 from libs.schemas.pool_admin import UsageSummary
@@ -76,7 +77,7 @@ class UsageLog:
                 rows.append(row)
         try:
             await repo.insert_many(self.db, rows)
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as error:
+        except DATABASE_AWAY as error:
             raise Retry(delay=5.0, reason=f"database unavailable: {type(error).__name__}") from error
 
     def consumer(self, bus: Bus, batch: int = 500) -> Consumer[UsageEvent]:

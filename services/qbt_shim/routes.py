@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from libs.web import json_response
+from libs.web import ascii_int, json_response
 from libs.web.forwarded import request_ip
 
 from .config import APP_VERSION, WEBAPI_VERSION
@@ -33,6 +33,12 @@ BANNED = "Your IP address has been banned after too many failed authentication a
 
 def text(body: str, status: int = 200) -> Response:
     return Response(body, status, media_type="text/plain; charset=UTF-8")  # qBittorrent's exact header
+
+
+def _signed_int(raw: str) -> int | None:
+    """qBittorrent's offset may be negative (from the end)."""
+    value = ascii_int(raw.removeprefix("-"))
+    return None if value is None else (-value if raw.startswith("-") else value)
 
 
 def truthy(value: str | None) -> bool:
@@ -77,6 +83,9 @@ def routes(shim: QbtShim) -> list[Route]:
             if write and request.method != "POST":
                 return text("Method Not Allowed", 405)
             form = await request.form(max_part_size=MAX_TORRENT_BYTES) if request.method == "POST" else None
+            if form is not None and any("\x00" in value for value in form.values() if isinstance(value, str)):
+                await form.close()
+                return text("Bad Request", 400)  # PostgreSQL stores no NUL in text (multipart fields)
             try:
                 return await handler(request, Params(request, form))
             finally:
@@ -121,10 +130,9 @@ def routes(shim: QbtShim) -> list[Route]:
 
     async def info(request: Request, params: Params) -> Response:
         hashes = params.hashes()
-        try:
-            limit = int(params.get("limit") or 0)
-            offset = int(params.get("offset") or 0)
-        except ValueError:
+        limit = ascii_int(params.get("limit") or "0")
+        offset = _signed_int(params.get("offset") or "0")
+        if limit is None or offset is None:
             return text("Bad Request", 400)
         listed = await shim.torrents.info(
             filter=(params.get("filter") or "all").lower(),

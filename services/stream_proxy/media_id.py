@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-_ID = re.compile(r"^(tt\d{1,10})(?::(\d{1,4}):(\d{1,5}))?$")
+_ID = re.compile(r"^(tt[0-9]{1,10})(?::([0-9]{1,4}):([0-9]{1,5}))?$")  # ASCII: `\d` takes `٣` too
 
 
 @dataclass(frozen=True)

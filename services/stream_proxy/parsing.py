@@ -16,6 +16,8 @@ from functools import lru_cache
 from RTN import parse as rtn_parse
 from RTN import title_match
 
+from libs.cache import BoundedCache
+
 from .media_id import MediaId
 
 
@@ -81,14 +83,14 @@ class TitleParser:
     the worker — Traefik would send its next request there and wait for ever.
     """
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, workers: int = 2, max_titles: int = 100_000) -> None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])  # RTN imported once, in the fork server
         self._pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),)
         )
         self._workers = workers
-        self._known: dict[str, Parsed] = {}
+        self._known: BoundedCache[str, Parsed] = BoundedCache(max_titles)
 
     async def start(self) -> None:
         """Start every worker now (the fork server imports RTN: ~0.4 s), not during a user's first search."""
@@ -97,17 +99,18 @@ class TitleParser:
         await asyncio.gather(*(loop.run_in_executor(self._pool, _parse_many, sample) for sample in samples))
 
     async def parse(self, raws: list[str]) -> list[Parsed]:
-        missing = sorted({raw for raw in raws if raw not in self._known})
+        # what is known now is kept here: another search may push it out of the cache while this one waits
+        found = {raw: parsed for raw in set(raws) if (parsed := self._known.get(raw)) is not None}
+        missing = sorted(set(raws) - found.keys())
         if missing:
             # about a millisecond a title: a new search's titles are shared between the workers
             loop = asyncio.get_running_loop()
             chunks = [missing[i :: self._workers] for i in range(min(self._workers, len(missing)))]
             done = await asyncio.gather(*(loop.run_in_executor(self._pool, _parse_many, c) for c in chunks))
             for parsed in (p for chunk in done for p in chunk):
-                self._known[parsed.raw] = parsed
-            if len(self._known) > 100_000:
-                self._known.clear()
-        return [self._known[raw] for raw in raws]
+                found[parsed.raw] = parsed
+                self._known.set(parsed.raw, parsed)
+        return [found[raw] for raw in raws]
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)

@@ -1,7 +1,9 @@
 """Every public route of every service, asked with no token, a wrong token, an oversized body and malformed
 input: always a 4xx (or the protocol's own answer), never a 5xx, and no secret in any answer or log line."""
 
+import base64
 import re
+import uuid
 from contextlib import AsyncExitStack
 
 import httpx
@@ -32,8 +34,8 @@ def concrete(path: str) -> list[str]:
     return [PARAM.sub(lambda m, fill=fill: JUNK_VALUES.get((m.group(2) or ":")[1:], fill), path) for fill in fills]
 
 
-async def test_no_route_answers_bad_input_with_a_5xx_or_a_secret(tmp_path, fresh_dsn, nats_url, log_lines):
-    settings = make_settings(
+def sweep_settings(tmp_path, fresh_dsn, nats_url):
+    return make_settings(
         tmp_path,
         DATABASE_URL=fresh_dsn,
         NATS_URL=nats_url,
@@ -42,15 +44,23 @@ async def test_no_route_answers_bad_input_with_a_5xx_or_a_secret(tmp_path, fresh
         PROWLARR_API_KEY="prowlarr-secret-key-000001",
         DOWNLOAD_ROOT=str(tmp_path / "downloads"),
     )
-    secrets = [settings.secret_key, settings.admin_token, settings.internal_api_key, settings.qbt_password,
-               "tb_sweep_token_000000001", "prowlarr-secret-key-000001"]  # fmt: skip
-    apps = [
+
+
+def every_app(settings):
+    return [
         build_pool(settings, PoolConfig(bcrypt_rounds=4, health_interval_seconds=3600)),
         build_stats(settings),
         build_proxy(settings),
         build_notifier(settings),
         build_shim(settings),
     ]
+
+
+async def test_no_route_answers_bad_input_with_a_5xx_or_a_secret(tmp_path, fresh_dsn, nats_url, log_lines):
+    settings = sweep_settings(tmp_path, fresh_dsn, nats_url)
+    secrets = [settings.secret_key, settings.admin_token, settings.internal_api_key, settings.qbt_password,
+               "tb_sweep_token_000000001", "prowlarr-secret-key-000001"]  # fmt: skip
+    apps = every_app(settings)
     oversized = b"{" + b'"a":"' + b"x" * (settings.max_body_bytes + 10) + b'"}'
     attempts = []
     async with AsyncExitStack() as stack:
@@ -78,3 +88,76 @@ async def test_no_route_answers_bad_input_with_a_5xx_or_a_secret(tmp_path, fresh
     assert logged.count('"event":"request"') >= len(logged_routes)  # every attempt was logged...
     for secret in secrets:
         assert secret not in logged  # ... and no log line holds a secret
+
+
+DEEP = b'{"unknown": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"  # skipping it recursed as deep
+
+
+def hostile_requests(settings) -> list[tuple[int, str, str, dict, dict]]:
+    """(service index, method, path, request keywords, what the answer must be) of values that get past the
+    login: NUL characters in stored text, non-ASCII digits, a password bcrypt cannot take, JSON 100,000 deep."""
+    admin = {"Authorization": f"Bearer {settings.admin_token}"}
+    internal = {"X-Internal-Api-Key": settings.internal_api_key}
+    qbt = {"Authorization": "Basic " + base64.b64encode(f"admin:{settings.qbt_password}".encode()).decode()}
+    user = {"email": "ann@example.com", "password": "long enough"}
+    sab = {"type": "sabnzbd", "name": "SAB", "host": "sab", "port": 8080, "apiKey": "sab-key-0000001"}
+    usage = {"userId": str(uuid.uuid4()), "poolKeyId": str(uuid.uuid4()), "action": "play"}
+    magnet = "magnet:?xt=urn:btih:" + "c" * 40
+    json_routes = [
+        (0, "POST", "/pool/keys", admin), (0, "POST", "/pool/users", admin),
+        (0, "PATCH", f"/pool/users/{uuid.uuid4()}", admin), (0, "PATCH", f"/pool/keys/{uuid.uuid4()}", admin),
+        (0, "POST", "/api/v1/internal/pool/log-usage", internal),
+        (0, "POST", "/api/v1/internal/pool/get-key", internal),
+        (3, "PATCH", "/settings/integrations", admin), (3, "POST", "/downloads/clients", admin),
+        (3, "POST", "/downloads", admin), (3, "POST", "/downloads/grab", admin),
+    ]  # fmt: skip
+    cases = [(i, m, p, {"headers": h, "content": DEEP}, {"status": 400}) for i, m, p, h in json_routes]
+    cases += [
+        (0, "POST", "/pool/keys", {"headers": admin, "json": {"apiKey": "tb\u0000key-0000000001"}}, {"status": 422}),
+        (0, "POST", "/pool/keys", {"headers": admin, "json": {"apiKey": "tb-key-00000000001", "label": "a\u0000"}},
+         {"status": 422}),
+        (0, "POST", "/pool/users", {"headers": admin, "json": user | {"email": "a\u0000@example.com"}},
+         {"status": 422}),
+        (0, "POST", "/pool/users", {"headers": admin, "json": user | {"password": "\u00e9" * 40}},
+         {"status": 422, "field": "password"}),
+        (0, "GET", "/pool/keys/%00", {"headers": admin}, {"status": 400}),
+        (0, "POST", "/api/v1/internal/pool/log-usage", {"headers": internal, "json": usage | {"streamType": "s" * 40}},
+         {"status": 422, "field": "streamType"}),
+        (0, "POST", "/api/v1/internal/pool/log-usage", {"headers": internal, "json": usage | {"bytes": 2**63}},
+         {"status": 422, "field": "bytes"}),
+        (1, "GET", "/indexers/api/indexers/1/hours?hours=\u00b2", {"headers": admin},
+         {"status": 422, "field": "hours"}),
+        (1, "GET", "/indexers/api/indexers/\u0663/hours", {"headers": admin}, {"status": 400}),
+        (3, "PATCH", "/settings/integrations", {"headers": admin, "json": {"jellyfin": {"url": "http://j\u0000"}}},
+         {"status": 422}),
+        (3, "POST", "/downloads/clients", {"headers": admin, "json": sab | {"name": "S\u0000B"}}, {"status": 422}),
+        (3, "POST", "/downloads", {"headers": admin, "json": {"clientId": "x", "title": "a\u0000"}}, {"status": 422}),
+        (3, "DELETE", "/downloads/clients/%00", {"headers": admin}, {"status": 400}),
+        (4, "POST", "/api/v2/torrents/createCategory", {"headers": qbt, "data": {"category": "tv\u0000"}},
+         {"status": 400}),
+        (4, "POST", "/api/v2/torrents/add", {"headers": qbt, "data": {"urls": magnet, "category": "tv\u0000"},
+                                             "files": {"nothing": ("x", b"")}}, {"status": 400}),
+        (4, "POST", "/api/v2/torrents/add", {"headers": qbt, "data": {"urls": magnet, "tags": "a\u0000"}},
+         {"status": 400}),
+        (4, "GET", "/api/v2/torrents/info?category=%00", {"headers": qbt}, {"status": 400}),
+        (4, "GET", "/api/v2/torrents/info?limit=\u0663", {"headers": qbt}, {"status": 400}),
+    ]  # fmt: skip
+    return cases
+
+
+async def test_hostile_values_past_the_login_are_refused_never_a_5xx(tmp_path, fresh_dsn, nats_url):
+    settings = sweep_settings(tmp_path, fresh_dsn, nats_url)
+    apps = every_app(settings)
+    async with AsyncExitStack() as stack:
+        clients = []
+        for app in apps:
+            base = await stack.enter_async_context(serving(app))
+            clients.append(await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=30)))
+        for index, method, path, keywords, expected in hostile_requests(settings):
+            response = await clients[index].request(method, path, **keywords)
+            assert response.status_code == expected["status"], (method, path, response.text[:300])
+            if "field" in expected:
+                assert response.json()["field"] == expected["field"], (path, response.text)
+        qbt = clients[4]
+        qbt.headers["Authorization"] = hostile_requests(settings)[-1][3]["headers"]["Authorization"]
+        assert (await qbt.get("/api/v2/torrents/info")).json() == []  # nothing was stored by the refused adds

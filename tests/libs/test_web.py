@@ -134,3 +134,18 @@ async def test_a_crash_is_a_500_without_a_traceback(client):
     assert response.status_code == 500
     assert response.json()["error"] == "internal"
     assert "internal detail" not in response.text and "Traceback" not in response.text
+
+
+def test_edge_rules_numbers_depth_and_nul():
+    from libs.web.edge import ApiError, ascii_int, check_json, json_depth
+
+    assert [ascii_int(v, 1, 744) for v in ("24", "\u00b2", "\u0663", "0", "745", "-1", "", None)] == [
+        24, None, None, None, None, None, None, None,
+    ]  # fmt: skip
+    assert json_depth(b'{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "b": [[1], {"c": []}]}') == 4
+    assert json_depth(b"[" * 5000 + b"]" * 5000) == 5000
+    for body, status in ((b'{"a": [' + b"[" * 40 + b"]" * 40 + b"]}", 400), (b'{"a": "x\\u0000"}', 422)):
+        with pytest.raises(ApiError) as refused:
+            check_json(body)
+        assert refused.value.status_code == status
+    check_json(b'{"a": "a backslash then u0000: \\\\u0000"}')  # that is text, not a NUL

@@ -101,3 +101,40 @@ async def _count(pool) -> int:
 
 async def _has(pool, n: int) -> bool:
     return await _count(pool) >= n
+
+
+async def test_values_the_table_cannot_hold_are_refused_at_the_edge(pool):
+    headers = {"X-Internal-Api-Key": pool.settings.internal_api_key}
+    base = {"userId": str(uuid.uuid4()), "poolKeyId": str(uuid.uuid4()), "action": "play"}
+    for extra, field in (
+        ({"streamType": "s" * 40}, "streamType"),
+        ({"bytes": 2**63}, "bytes"),
+        ({"bytes": -1}, "bytes"),
+        ({"deviceId": "phone\u0000"}, None),
+    ):
+        response = await pool.http.post("/api/v1/internal/pool/log-usage", json=base | extra, headers=headers)
+        assert response.status_code == 422, (extra, response.text)
+        assert response.json().get("field") == field
+    await asyncio.sleep(0.5)
+    assert await _count(pool) == 0
+
+
+async def test_an_event_the_database_refuses_is_terminated_and_the_others_stored(pool, log_lines):
+    """A record that passed no edge of ours (sent to NATS by anyone) and that PostgreSQL refuses: said once in
+    the log and dropped, while the records of its batch are stored — not redelivered every 2 s for ever."""
+    user, key = str(uuid.uuid4()), str(uuid.uuid4())
+    good = [UsageEvent(user_id=user, pool_key_id=key, action="play", bytes=n) for n in range(3)]
+    poison = UsageEvent(user_id=user, pool_key_id=key, action="play", device_id="tv\u0000")
+    for event in (good[0], poison, *good[1:]):
+        await publish(pool.bus, POOL_USAGE, event)
+    await eventually(lambda: _has(pool, 3), timeout=15)
+
+    async def terminated():
+        return [line for line in log_lines() if line["event"] == "event terminated: it cannot be handled"] or None
+
+    (line,) = await eventually(terminated, timeout=15)
+    assert line["event_id"] == poison.id and line["exception"][0]["exc_type"] == "CharacterNotInRepertoireError"
+    info = await pool.bus.js.consumer_info("POOL_USAGE", "pool-allocator-usage")
+    assert info.num_ack_pending == 0 and info.num_pending == 0
+    await asyncio.sleep(2.5)  # no redelivery: still one line
+    assert len(await terminated()) == 1 and await _count(pool) == 3

@@ -77,6 +77,8 @@ def test_bad_configs_are_explained(raw, says):
         ("series", "tt0944947:1:x", None),
         ("channel", "tt0133093", None),
         ("movie", "tt0133093.json", None),
+        ("movie", "tt\u0660\u0661\u0663\u0663\u0660\u0669\u0663", None),  # Arabic-Indic digits: not The Matrix
+        ("series", "tt0944947:\u0661:2", None),
     ],
 )
 def test_media_ids(kind, raw, expected):

@@ -1,5 +1,6 @@
 """Release titles parsed off the event loop, and matched against what was asked."""
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -52,6 +53,22 @@ async def test_parsing_happens_in_a_worker_and_is_remembered():
         assert [p.resolution for p in first] == ["1080p", "720p"]
         again = await parser.parse(["Show.S01E02.720p"])
         assert again[0] is first[1]  # from memory, not parsed again
+    finally:
+        parser.close()
+
+
+async def test_a_search_keeps_its_titles_while_another_fills_the_memory():
+    """Titles are remembered up to a bound; one search's new titles pushing out another's, while that one
+    waits for its workers, must not take them from under it (a KeyError: a 500 for the user)."""
+    parser = TitleParser(workers=1, max_titles=3)
+    try:
+        await parser.parse(["Film.A.2001.720p", "Film.B.2002.720p"])
+        first, second = await asyncio.gather(
+            parser.parse(["Film.A.2001.720p", "Film.B.2002.720p", "Film.C.2003.1080p"]),
+            parser.parse([f"Other.{n}.2010.2160p" for n in range(5)]),
+        )
+        assert [p.raw for p in first] == ["Film.A.2001.720p", "Film.B.2002.720p", "Film.C.2003.1080p"]
+        assert [p.resolution for p in second] == ["2160p"] * 5
     finally:
         parser.close()
 
