@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
@@ -56,9 +57,27 @@ def require_admin_page(request: Request, token: str) -> None:
 
 def require_admin(request: Request, token: str) -> None:
     """An admin API a page of ours also calls: the bearer token (401 without, 403 wrong), or the Basic
-    credentials the browser already holds for the page."""
+    credentials the browser already holds for the page — which it would send with another site's form or
+    script too, so a change made with them must come from a page of our own origin."""
     header = request.headers.get("authorization", "").lower()
     if not header or header.startswith("basic "):  # a browser answers a Basic challenge with what it holds
         require_admin_page(request, token)
+        if request.method not in _SAFE_METHODS and not same_origin(request):
+            raise ApiError(403, "a change with the browser's login must come from this site's own page")
     else:
         require_bearer(request, token)
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def same_origin(request: Request) -> bool:
+    """What the browser says of where the request comes from: `Sec-Fetch-Site` (every current browser), else
+    the `Origin` against our `Host` (a request with neither is no browser's cross-site request)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")  # none: typed by the user (curl sends neither header)
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()

@@ -1,7 +1,8 @@
 """qBittorrent's login as Sonarr, Radarr, Homepage and Homarr expect it: `auth/login` answers `Ok.` with a
 `SID` cookie, or `Fails.`; too many failures from one address ban it for a while; every other call without
 a session is a 403 (never a 401: Sonarr reads 401 as "not qBittorrent"). The newest Sonarr sends Basic
-credentials on every request, or a Bearer API key (here: the qBittorrent password), and both are accepted.
+credentials on every request, or a Bearer API key (here: the qBittorrent password), and both are accepted —
+and counted like logins: a wrong one is a failure towards the ban, and a banned address gets in by none.
 Sessions live in memory: after a restart the clients log in again on their first 403, as with qBittorrent.
 """
 
@@ -12,50 +13,78 @@ import binascii
 import hmac
 import secrets
 import time
-from dataclasses import dataclass, field
+from enum import Enum
+
+from libs.cache import BoundedCache
+
+MAX_SESSIONS = 10_000
+MAX_ADDRESSES = 10_000  # addresses with failures remembered: a scan from many addresses cannot fill memory
 
 
-@dataclass
+class Access(Enum):
+    ALLOWED = "allowed"
+    REFUSED = "refused"
+    BANNED = "banned"
+
+
 class Gate:
-    username: str
-    password: str
-    ban_after: int = 5
-    ban_seconds: float = 3600.0
-    session_seconds: float = 3600.0
-    _sessions: dict[str, float] = field(default_factory=dict)  # SID → expiry
-    _failures: dict[str, tuple[int, float]] = field(default_factory=dict)  # address → (count, banned until)
+    def __init__(
+        self,
+        username: str,
+        password: str,
+        ban_after: int = 5,
+        ban_seconds: float = 3600.0,
+        session_seconds: float = 3600.0,
+    ) -> None:
+        self.username = username
+        self.password = password
+        self.ban_after = ban_after
+        self.ban_seconds = ban_seconds
+        self.session_seconds = session_seconds
+        self._sessions: BoundedCache[str, bool] = BoundedCache(MAX_SESSIONS, session_seconds)
+        # address → (failures so far, banned until); forgotten a ban's length after the last failure
+        self._failures: BoundedCache[str, tuple[int, float]] = BoundedCache(MAX_ADDRESSES, ban_seconds)
 
     def banned(self, address: str, now: float | None = None) -> bool:
-        _, until = self._failures.get(address, (0, 0.0))
+        _, until = self._failures.get(address) or (0, 0.0)
         return until > (time.monotonic() if now is None else now)
 
     def login(self, address: str, username: str, password: str) -> str | None:
         """A new session id, or None (the failure counted; the address banned after too many)."""
-        now = time.monotonic()
-        if self._matches(username, password):
-            self._failures.pop(address, None)
-            if len(self._sessions) > 10_000:
-                self._sessions = {sid: until for sid, until in self._sessions.items() if until > now}
-            sid = secrets.token_urlsafe(24)
-            self._sessions[sid] = now + self.session_seconds
-            return sid
-        count, _ = self._failures.get(address, (0, 0.0))
-        count += 1
-        self._failures[address] = (0, now + self.ban_seconds) if count >= self.ban_after else (count, 0.0)
-        return None
+        if not self._matches(username, password):
+            self._failed(address)
+            return None
+        self._failures.pop(address)
+        sid = secrets.token_urlsafe(24)
+        self._sessions.set(sid, True)
+        return sid
 
     def logout(self, sid: str | None) -> None:
         if sid:
-            self._sessions.pop(sid, None)
+            self._sessions.pop(sid)
 
-    def allows(self, sid: str | None, authorization: str | None) -> bool:
-        if sid:
-            until = self._sessions.get(sid)
-            if until is not None and until > time.monotonic():
-                self._sessions[sid] = time.monotonic() + self.session_seconds  # qBittorrent refreshes on use
-                return True
+    def check(self, address: str, sid: str | None, authorization: str | None) -> Access:
+        """A live session, or credentials in the header (each wrong one counted as a failed login)."""
+        if sid and self._sessions.get(sid):
+            self._sessions.set(sid, True)  # qBittorrent refreshes a session on use
+            return Access.ALLOWED
         if not authorization:
-            return False
+            return Access.REFUSED
+        if self.banned(address):
+            return Access.BANNED
+        if self._header_matches(authorization):
+            self._failures.pop(address)
+            return Access.ALLOWED
+        self._failed(address)
+        return Access.REFUSED
+
+    def _failed(self, address: str) -> None:
+        count, _ = self._failures.get(address) or (0, 0.0)
+        count += 1
+        banned = count >= self.ban_after
+        self._failures.set(address, (0, time.monotonic() + self.ban_seconds) if banned else (count, 0.0))
+
+    def _header_matches(self, authorization: str) -> bool:
         scheme, _, credentials = authorization.partition(" ")
         if scheme.lower() == "bearer":
             return hmac.compare_digest(credentials.strip().encode(), self.password.encode())

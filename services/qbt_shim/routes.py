@@ -17,6 +17,7 @@ from starlette.routing import Route
 from libs.web import ascii_int, json_response
 from libs.web.forwarded import request_ip
 
+from .auth import Access
 from .config import APP_VERSION, WEBAPI_VERSION
 from .paths import PathRefused
 from .torrents import BadTorrent, Conflict, NewTorrent, from_magnet, from_torrent_file
@@ -78,8 +79,14 @@ def routes(shim: QbtShim) -> list[Route]:
 
     def endpoint(handler, *, write: bool = False, public: bool = False):
         async def wrapped(request: Request) -> Response:
-            if not public and not gate.allows(request.cookies.get("SID"), request.headers.get("authorization")):
-                return text("Forbidden", 403)
+            if not public:
+                access = gate.check(
+                    request_ip(request, shim.config_trusted),
+                    request.cookies.get("SID"),
+                    request.headers.get("authorization"),
+                )
+                if access is not Access.ALLOWED:
+                    return text(BANNED if access is Access.BANNED else "Forbidden", 403)
             if write and request.method != "POST":
                 return text("Method Not Allowed", 405)
             form = await request.form(max_part_size=MAX_TORRENT_BYTES) if request.method == "POST" else None
@@ -103,7 +110,8 @@ def routes(shim: QbtShim) -> list[Route]:
             return text("Fails.")
         response = text("Ok.")
         secure = "; Secure" if request.url.scheme == "https" else ""  # a Secure cookie is never sent over http
-        response.headers["set-cookie"] = f"SID={sid}; HttpOnly; path=/{secure}"
+        # as qBittorrent sets it: no script reads it, no other site's page sends it
+        response.headers["set-cookie"] = f"SID={sid}; HttpOnly; SameSite=Strict; path=/{secure}"
         return response
 
     async def logout(request: Request, params: Params) -> Response:

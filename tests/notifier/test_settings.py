@@ -1,5 +1,7 @@
 """The integrations document: admin only, partial updates, keys encrypted at rest and masked on read."""
 
+import base64
+
 import httpx
 
 from libs.crypto import MASK
@@ -73,3 +75,24 @@ async def test_connection_tests_say_ok_or_why_not(notifier):
     down = (await notifier.client.post("/settings/integrations/test-emby")).json()
     assert down == {"ok": False, "error": "emby answered 503"}
     assert jellyfin.legacy_auth is False  # the Jellyfin 12 default: only the MediaBrowser header works
+
+
+async def test_a_change_with_the_browsers_login_must_come_from_our_own_page(notifier):
+    """The settings page's Basic login is sent by the browser with any site's request: another site's page
+    must not be able to change the settings with it (a token in a header it cannot forge is fine)."""
+    basic = {"Authorization": "Basic " + base64.b64encode(f"x:{notifier.settings.admin_token}".encode()).decode()}
+    host = notifier.base.removeprefix("http://")
+    body = {"coalesceSeconds": 7}
+    async with httpx.AsyncClient(base_url=notifier.base) as browser:
+        for headers in ({"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"},
+                        {"Sec-Fetch-Site": "same-site", "Origin": "http://localhost:8096"}):  # fmt: skip
+            refused = await browser.patch("/settings/integrations", json=body, headers=basic | headers)
+            assert refused.status_code == 403, headers
+        assert (
+            await browser.get("/settings/integrations", headers=basic | {"Sec-Fetch-Site": "cross-site"})
+        ).is_success
+        for headers in ({"Origin": f"http://{host}"}, {"Sec-Fetch-Site": "same-origin"}, {}):
+            allowed = await browser.patch("/settings/integrations", json=body, headers=basic | headers)
+            assert allowed.status_code == 200, (headers, allowed.text)
+        bearer = {"Authorization": f"Bearer {notifier.settings.admin_token}", "Origin": "http://evil.example"}
+        assert (await browser.patch("/settings/integrations", json=body, headers=bearer)).status_code == 200

@@ -27,6 +27,7 @@ async def test_login_sets_an_httponly_sid_cookie_and_bad_credentials_get_fails(a
     assert (good.status_code, good.text) == (200, "Ok.")
     cookie = good.headers["set-cookie"]
     assert cookie.startswith("SID=") and "HttpOnly" in cookie and "Secure" not in cookie
+    assert "SameSite=Strict" in cookie  # as qBittorrent: another site's page cannot use the session
     assert (await anonymous.get("/api/v2/app/webapiVersion")).text == "2.11.4"  # the cookie now opens the door
 
 
@@ -46,3 +47,26 @@ async def test_basic_and_bearer_headers_as_the_newest_sonarr_sends_them(anonymou
     wrong = base64.b64encode(b"admin:wrong").decode()
     assert (await anonymous.get("/api/v2/app/version", headers={"Authorization": f"Basic {wrong}"})).status_code == 403
     assert (await anonymous.get("/api/v2/app/version", headers={"Authorization": "Basic %%%"})).status_code == 403
+
+
+@pytest.mark.parametrize("scheme", ["Basic", "Bearer"])
+async def test_wrong_header_credentials_count_towards_the_ban_like_logins(anonymous, scheme):
+    wrong = base64.b64encode(b"admin:guess").decode() if scheme == "Basic" else "guess"
+    right = base64.b64encode(f"admin:{PASSWORD}".encode()).decode() if scheme == "Basic" else PASSWORD
+    for _ in range(5):
+        guess = await anonymous.get("/api/v2/torrents/info", headers={"Authorization": f"{scheme} {wrong}"})
+        assert (guess.status_code, guess.text) == (403, "Forbidden")
+    banned = await anonymous.get("/api/v2/torrents/info", headers={"Authorization": f"{scheme} {right}"})
+    assert banned.status_code == 403 and "banned" in banned.text  # the right credentials do not get past a ban
+    login = await anonymous.post("/api/v2/auth/login", data={"username": "admin", "password": PASSWORD})
+    assert login.status_code == 403 and "banned" in login.text
+
+
+async def test_right_header_credentials_clear_earlier_failures(anonymous):
+    wrong = base64.b64encode(b"admin:guess").decode()
+    right = base64.b64encode(f"admin:{PASSWORD}".encode()).decode()
+    for _ in range(2):
+        for _ in range(4):
+            await anonymous.get("/api/v2/app/version", headers={"Authorization": f"Basic {wrong}"})
+        ok = await anonymous.get("/api/v2/app/version", headers={"Authorization": f"Basic {right}"})
+        assert ok.status_code == 200  # four failures, then a success: the count starts again
