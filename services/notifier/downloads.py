@@ -180,10 +180,14 @@ class Downloads:
             value = getattr(patch, name)
             if value is not UNSET:
                 changes[name] = value
+        moved = any(name in changes and changes[name] != row[name] for name in ("host", "port", "use_ssl"))
         for name in ("api_key", "password"):
             value = getattr(patch, name)
             if value is not UNSET and not (value or "").startswith(MASK):
                 changes[name] = self._seal(value)
+            elif moved and row[name]:  # a stored secret goes only to the address it was entered for
+                field = "apiKey" if name == "api_key" else name
+                raise Invalid(field, f"the client's address changed: enter its {field} again")
         api_key = self._open(changes.get("api_key") or row["api_key"])
         _check(row["type"], api_key)
         if changes:

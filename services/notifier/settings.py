@@ -43,6 +43,9 @@ def _patched(server: MediaServer, patch: MediaServerPatch | msgspec.UnsetType, n
         changes["url"] = patch.url
     if patch.api_key is not UNSET and not patch.api_key.startswith(MASK):
         changes["api_key"] = patch.api_key
+    elif server.api_key and "url" in changes and changes["url"] != server.url:
+        # the stored key is for the server it was entered for: never sent to another address unasked
+        raise SettingsInvalid(f"{name}.apiKey", f"{name}'s address changed: enter its API key again")
     updated = msgspec.structs.replace(server, **changes)
     if updated.enabled and not updated.url:
         raise SettingsInvalid(f"{name}.url", f"{name} is enabled: its url is needed")

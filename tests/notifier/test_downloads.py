@@ -48,8 +48,16 @@ async def test_clients_keep_their_secrets_and_refuse_bad_input(notifier):
     client = await add_client(notifier, type="sabnzbd", name="SAB", host="sab", port=8080, apiKey=secret)
     assert client["apiKey"].endswith(secret[-4:]) and secret not in str(client)
     patched = await notifier.client.patch(
-        f"/downloads/clients/{client['id']}", json={"apiKey": client["apiKey"], "port": 8081}
+        f"/downloads/clients/{client['id']}", json={"apiKey": client["apiKey"], "name": "SABnzbd"}
     )
+    assert patched.json()["name"] == "SABnzbd" and patched.json()["apiKey"] == client["apiKey"]  # the mask keeps it
+    for move in ({"port": 8081}, {"host": "elsewhere.example"}, {"useSsl": True}):
+        # the stored key is never sent to another address unasked
+        refused = await notifier.client.patch(
+            f"/downloads/clients/{client['id']}", json={"apiKey": client["apiKey"]} | move
+        )
+        assert (refused.status_code, refused.json()["field"]) == (422, "apiKey"), move
+    patched = await notifier.client.patch(f"/downloads/clients/{client['id']}", json={"apiKey": secret, "port": 8081})
     assert patched.json()["port"] == 8081 and patched.json()["apiKey"] == client["apiKey"]
     listed = (await notifier.client.get("/downloads/clients")).json()
     assert [c["id"] for c in listed] == [client["id"]] and secret not in str(listed)

@@ -26,7 +26,13 @@ async def test_defaults_then_partial_updates_with_the_key_masked_and_encrypted(n
     shown = await notifier.configure(jellyfin={"enabled": True, "url": "http://jf:8096", "apiKey": key})
     assert shown["jellyfin"]["apiKey"] == MASK + key[-4:] and key not in str(shown)
     # a PATCH that sends the mask back (what a settings page does) keeps the stored key
-    again = await notifier.configure(jellyfin={"apiKey": shown["jellyfin"]["apiKey"], "url": "http://jf2:8096"})
+    again = await notifier.configure(jellyfin={"apiKey": shown["jellyfin"]["apiKey"], "enabled": True})
+    assert again["jellyfin"] == {"enabled": True, "url": "http://jf:8096", "apiKey": MASK + key[-4:]}
+    # ... but not to another address: the key entered for one server is never sent to a new one unasked
+    for patch in ({"apiKey": shown["jellyfin"]["apiKey"], "url": "http://jf2:8096"}, {"url": "http://jf2:8096"}):
+        refused = await notifier.client.patch("/settings/integrations", json={"jellyfin": patch})
+        assert (refused.status_code, refused.json()["field"]) == (422, "jellyfin.apiKey")
+    again = await notifier.configure(jellyfin={"apiKey": key, "url": "http://jf2:8096"})
     assert again["jellyfin"] == {"enabled": True, "url": "http://jf2:8096", "apiKey": MASK + key[-4:]}
     assert again["coalesceSeconds"] == 30.0  # untouched
     stored = await _stored(notifier)
