@@ -6,6 +6,7 @@ import asyncio
 import httpx
 
 from libs.ratelimit import WindowLimiter
+from services.stream_proxy import client as client_module
 from tests.fakes.catalogue import ENTRIES, MATRIX, THRONES, info_hash_of
 from tests.fakes.torbox import file_bytes
 
@@ -112,3 +113,19 @@ async def test_a_torrent_already_in_the_account_is_found_again_after_a_restart(a
     again = await addon.client.get(url)
     assert again.status_code == 302
     assert len(addon.torbox.accounts[TOKEN].torrents) == 1
+
+
+async def _links_for(addon, headers: dict) -> list[str]:
+    return [s["url"] for s in await addon.streams("movie", MATRIX, **headers) if "url" in s]
+
+
+async def test_links_never_point_where_a_host_header_says(addon, monkeypatch):
+    """A trusted proxy's forwarded host is believed (when it is a host); a request that did not come through
+    one gets links to the address it reached, whatever `Host` it sent."""
+    proxied = await _links_for(addon, {"X-Forwarded-Host": "media.example:8443", "X-Forwarded-Proto": "https"})
+    assert proxied and all(url.startswith("https://media.example:8443/stremio/torz/") for url in proxied)
+    smuggled = await _links_for(addon, {"X-Forwarded-Host": "evil.example/x?", "Host": "evil.example@x"})
+    assert smuggled and not any("evil" in url for url in smuggled)
+    monkeypatch.setattr(client_module, "is_trusted", lambda address, trusted: False)  # nobody's proxy now
+    direct = await _links_for(addon, {"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    assert direct and all(url.startswith(addon.base + "/stremio/torz/") for url in direct)
