@@ -8,10 +8,10 @@ is only ever in our own call to TorBox, never in a URL given to the client.
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 
 from libs.bus import Bus, BusError, BusUnavailable, publish
+from libs.cache import BoundedCache
 from libs.flight import SingleFlight
 from libs.outbox import Emit
 from libs.ratelimit import WindowLimiter
@@ -28,6 +28,7 @@ from .media_id import MediaId
 from .parsing import TitleParser
 
 log = get_logger(__name__)
+MAX_REMEMBERED = 50_000  # torrents, links and sessions kept in memory, each (the oldest go first)
 _LIMIT_CODES = {"ACTIVE_LIMIT", "MONTHLY_LIMIT", "COOLDOWN_LIMIT", "DOWNLOAD_TOO_LARGE", "TOO_MUCH_DATA"}
 
 
@@ -75,10 +76,13 @@ class Player:
         self.torbox = torbox
         self.parser = parser
         self.link_ttl = link_ttl
-        self._torrents: dict[tuple[str, str], int] = {}  # (key fingerprint, hash) → TorBox torrent id
-        self._links: dict[tuple[str, str, str | None, MediaId], tuple[float, str]] = {}
+        # (key fingerprint, hash) → TorBox torrent id
+        self._torrents: BoundedCache[tuple[str, str], int] = BoundedCache(MAX_REMEMBERED)
+        # (key fingerprint, hash, file, media) → CDN link, while TorBox keeps it open
+        self._links: BoundedCache[tuple[str, str, str | None, MediaId], str] = BoundedCache(MAX_REMEMBERED, link_ttl)
         self._flight: SingleFlight[str] = SingleFlight()
-        self._sessions: dict[str, str] = {}  # device id → its open stream session
+        # device id → (its open stream session, the hash it plays); the pool closes forgotten ones itself
+        self._sessions: BoundedCache[str, tuple[str, str]] = BoundedCache(MAX_REMEMBERED, 24 * 3600)
         self._adds = WindowLimiter(*TORBOX_ADD_LIMITS)  # per key: asking past TorBox's limit only earns a 429
 
     async def link(self, config, request: PlayRequest, client: Client) -> str:
@@ -90,10 +94,22 @@ class Player:
             raise PlayRefused(403, str(refusal)) from None
         slot = (fingerprint_key(key.key), request.info_hash, request.file_name, request.media)
         remembered = self._links.get(slot)
-        if remembered is not None and remembered[0] > time.monotonic():
-            return remembered[1]
+        if remembered is not None:
+            if key.from_pool:
+                await self._replayed(key, request)
+            return remembered
         await self._check_listed(request)
         return await self._flight.run(slot, lambda: self._resolve(slot, key, request, client))
+
+    async def _replayed(self, key: UserKey, request: PlayRequest) -> None:
+        """A link already resolved is still a play for the pool — another device's must open its own stream
+        session (within the key's cap) and be counted — unless this device is playing it already (a HEAD
+        then a GET, a seek, a player asking again)."""
+        held = self._sessions.get(key.device_id)
+        if held is not None and held[1] == request.info_hash:
+            return
+        await self._open_session(key, request)
+        await self._usage(key, request, cached=True)
 
     async def _check_listed(self, request: PlayRequest) -> None:
         """Only what a stream list offered is added to TorBox: a made-up link must not spend a key's budget of
@@ -121,9 +137,7 @@ class Player:
         except PlayRefused:
             await self._close_session(key.device_id, session)
             raise
-        self._links[slot] = (time.monotonic() + self.link_ttl, url)
-        if len(self._links) > 50_000:
-            self._forget_expired()
+        self._links.set(slot, url)
         await self._usage(key, request, cached=True)
         return url
 
@@ -138,7 +152,7 @@ class Player:
             except TorBoxError as error:
                 if error.code != "ITEM_NOT_FOUND":
                     raise
-                del self._torrents[remembered]  # removed from the account since: add it again
+                self._torrents.pop(remembered)  # removed from the account since: add it again
         wait = self._adds.acquire(remembered[0])
         if wait is not None:
             raise PlayRefused(
@@ -155,7 +169,7 @@ class Player:
             added = {"torrent_id": await self._find(key, request.info_hash)}  # in the account already
         if added.get("torrent_id") is None:
             raise PlayRefused(409, "not cached yet: TorBox queued it behind your other downloads; try again later")
-        self._torrents[remembered] = int(added["torrent_id"])
+        self._torrents.set(remembered, int(added["torrent_id"]))
         return await self.torbox.torrent(key.key, int(added["torrent_id"]))
 
     async def _find(self, key: UserKey, info_hash: str) -> int | None:
@@ -181,7 +195,8 @@ class Player:
     async def _open_session(self, key: UserKey, request: PlayRequest) -> str | None:
         """A concurrency session for this play. A device plays one thing at a time, so its previous session
         ends first (a redirect does not tell us when playing stops; the pool closes forgotten ones)."""
-        await self._close_session(key.device_id, self._sessions.get(key.device_id))
+        held = self._sessions.get(key.device_id)
+        await self._close_session(key.device_id, held[0] if held else None)
         start = StreamStart(
             user_id=key.user_id or "",
             pool_key_id=key.pool_key_id or "",
@@ -196,14 +211,15 @@ class Player:
         if not reply.allowed:
             raise PlayRefused(429, reply.message or "too many streams on this key right now")
         if reply.session_id:
-            self._sessions[key.device_id] = reply.session_id
+            self._sessions.set(key.device_id, (reply.session_id, request.info_hash))
         return reply.session_id
 
     async def _close_session(self, device_id: str, session_id: str | None) -> None:
         if session_id is None:
             return
-        if self._sessions.get(device_id) == session_id:
-            del self._sessions[device_id]
+        held = self._sessions.get(device_id)
+        if held is not None and held[0] == session_id:
+            self._sessions.pop(device_id)
         try:
             await self.bus.request(POOL_STREAM_END, StreamEnd(session_id=session_id), timeout=self.keys.timeout)
         except (BusUnavailable, BusError) as error:
@@ -226,11 +242,6 @@ class Player:
             await self.emit(POOL_USAGE, event)
         except Exception as error:  # the outbox (or JetStream) down: the film still plays
             log.warning("pool.usage not published", error=type(error).__name__)
-
-    def _forget_expired(self) -> None:
-        now = time.monotonic()
-        for slot in [s for s, (until, _) in self._links.items() if until <= now]:
-            del self._links[slot]
 
 
 def fingerprint_key(key: str) -> str:

@@ -131,3 +131,27 @@ async def test_a_device_past_the_limit_cannot_play_and_a_key_torbox_refuses_is_r
         return await pool.db.fetchval("SELECT status FROM torbox_pool") == "failing"
 
     await eventually(key_failing)  # pool.key.failure reached the pool: a 401 fails the key at once
+
+
+async def test_a_remembered_link_still_counts_against_the_pools_limits(addon, pool):
+    """The link TorBox gave for a film is remembered for every device of the key; a second device playing
+    it still needs a stream of its own within the cap, and is counted — the first asking again is not."""
+    user = await pool.add_user()
+    config = addon.config(token=None, auth=user)
+    url = (await addon.streams("movie", MATRIX, config=config, **{"User-Agent": "TV"}))[0]["url"]
+    assert (await addon.client.get(url, headers={"User-Agent": "TV"})).status_code == 302
+    requests_before = sum(1 for c in addon.torbox.calls if c[1].endswith("requestdl"))
+    phone = await addon.client.get(url, headers={"User-Agent": "Phone"})
+    assert phone.status_code == 429 and "streams of this key are in use" in phone.json()["message"]
+    for _ in range(2):  # the TV asks again (a HEAD, a seek): the same stream, not a new one
+        assert (await addon.client.head(url, headers={"User-Agent": "TV"})).status_code == 302
+    assert sum(1 for c in addon.torbox.calls if c[1].endswith("requestdl")) == requests_before  # from memory
+    sessions = await pool.db.fetchval("SELECT count(*) FROM torbox_concurrency_log WHERE user_id = $1", user)
+    assert sessions == 1
+    (key,) = (await pool.http.get("/pool/keys")).json()
+    assert (await pool.http.patch(f"/pool/keys/{key['id']}", json={"maxConcurrentStreams": 2})).status_code == 200
+    assert (await addon.client.get(url, headers={"User-Agent": "Phone"})).status_code == 302  # room for it now
+    plays = await eventually(
+        lambda: pool.db.fetchval("SELECT count(*) FROM torbox_usage_logs WHERE user_id = $1 HAVING count(*) >= 2", user)
+    )
+    assert plays == 2
