@@ -25,7 +25,7 @@ from libs.bus import Bus
 from libs.bus.jetstream import publish_encoded
 from libs.db import DATABASE_AWAY
 from libs.schemas import EVENT_SUBJECTS, Event, EventSubject
-from libs.tasks import nap
+from libs.tasks import log_failure, nap
 from libs.telemetry import get_logger
 
 log = get_logger(__name__)
@@ -137,7 +137,7 @@ class Outbox:
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # NATS or the database away: everything stays for the next try
-                    log.warning("outbox not drained", table=self.table, error=type(error).__name__)
+                    log_failure(log, "outbox not drained", error, table=self.table)
                     await asyncio.sleep(self.retry_seconds)
                     continue
                 await nap(self.retry_seconds * 5, self._wake)

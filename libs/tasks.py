@@ -7,9 +7,25 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
+import nats.errors
+
+from libs.bus.errors import BusError, BusUnavailable
+from libs.db import DATABASE_AWAY
 from libs.telemetry import get_logger
 
 log = get_logger("libs.tasks")
+# failures of something outside the process (the database, NATS, an upstream) that the next round retries:
+# their name says enough; anything else is a bug, and its traceback is what finds it
+OUTAGES = (*DATABASE_AWAY, nats.errors.Error, BusError, BusUnavailable, httpx.HTTPError)
+
+
+def log_failure(logger, message: str, error: BaseException, **fields: object) -> None:
+    """One warning for a round of background work that failed: with the traceback unless it is an outage
+    (or an error of a known kind the caller names in `expected`)."""
+    expected = fields.pop("expected", ())
+    known = isinstance(error, OUTAGES) or (expected and isinstance(error, expected))  # type: ignore[arg-type]
+    logger.warning(message, error=type(error).__name__, exc_info=None if known else error, **fields)
 
 
 async def nap(seconds: float, wake: asyncio.Event | None = None) -> None:
@@ -41,7 +57,7 @@ async def every(
         try:
             await job()
         except Exception as error:
-            log.warning(f"{what} failed; will retry", error=type(error).__name__)
+            log_failure(log, f"{what} failed; will retry", error)
         await nap(seconds, wake)
 
 

@@ -154,7 +154,13 @@ class Consumer(Generic[Ev]):
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # the connection or the consumer went away: start again
-                    log.warning("consumer restarting", subject=self.subject.name, error=repr(error))
+                    outage = isinstance(error, (nats.errors.Error, *DATABASE_AWAY))
+                    log.warning(
+                        "consumer restarting",
+                        subject=self.subject.name,
+                        error=repr(error),
+                        exc_info=not outage and error,
+                    )
                     try:
                         await asyncio.wait_for(self._stopping.wait(), self.retry_delay)
                     except TimeoutError:

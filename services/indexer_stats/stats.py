@@ -9,7 +9,7 @@ import asyncpg
 
 from libs.schemas import RankedIndexer, RankingReply, RankingRequest
 from libs.schemas.indexer_admin import GlobalView, HourView, IndexerView
-from libs.tasks import every
+from libs.tasks import every, log_failure
 from libs.telemetry import get_logger
 
 from .config import StatsConfig
@@ -151,7 +151,7 @@ class Stats:
             try:
                 await self.refresh()
             except Exception as error:
-                log.warning("refresh failed; the last figures stay", error=type(error).__name__)
+                log_failure(log, "refresh failed; the last figures stay", error)
             await asyncio.sleep(min(0.5, self.config.refresh_seconds))
 
     async def prune(self) -> None:

@@ -13,7 +13,7 @@ import asyncpg
 
 from libs.db import transaction
 from libs.ratelimit import WindowLimiter
-from libs.tasks import nap
+from libs.tasks import log_failure, nap
 from libs.telemetry import get_logger
 from libs.torbox import TORBOX_ADD_LIMITS, TorBoxClient, TorBoxError, path_in_torrent
 
@@ -67,7 +67,7 @@ class CloudWorker:
             except NoKey as missing:
                 log.warning("no TorBox key", reason=str(missing))
             except Exception as error:  # the database or TorBox away: the next round tries again
-                log.warning("cloud round failed", error=type(error).__name__)
+                log_failure(log, "cloud round failed", error, expected=TorBoxError)
             await nap(self.config.poll_active_seconds if active else self.config.poll_idle_seconds, self._wake)
 
     async def submit(self) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 import asyncpg
 
 from libs.db import transaction
-from libs.tasks import nap
+from libs.tasks import log_failure, nap
 from libs.telemetry import get_logger
 from libs.torbox import TorBoxError
 
@@ -99,7 +99,7 @@ class Downloader:
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # the database away: the next round tries again
-                    log.warning("download round failed", error=type(error).__name__)
+                    log_failure(log, "download round failed", error)
                 for progress in self._progress.values():
                     progress.sample()
                 await nap(1.0, self._wake)
