@@ -19,7 +19,7 @@ from libs.torbox import TORBOX_ADD_LIMITS, TorBoxClient, TorBoxError, path_in_to
 
 from . import repository as repo
 from .config import ShimConfig
-from .paths import safe_name, safe_relative
+from .paths import safe_name, safe_relative, unsavable
 from .states import cloud_is_dead
 from .status import StatusEvents
 from .torbox_key import NoKey, ShimKey
@@ -130,6 +130,10 @@ class CloudWorker:
                 await self._fail(row, f"TorBox: the download {item.download_state.strip()}")
                 self.on_dead(row["hash"], row["category"])
             elif item.ready:
+                refused = next(filter(None, (unsavable(path_in_torrent(f.name)) for f in item.files)), None)
+                if refused is not None:
+                    await self._fail(row, f"TorBox lists a file that cannot be saved: {refused}")
+                    continue
                 files = [
                     (i, str(safe_relative(path_in_torrent(f.name))), f.size, f.id) for i, f in enumerate(item.files)
                 ]

@@ -34,3 +34,18 @@ def safe_relative(path: str) -> PurePosixPath:
     """A file's path inside its torrent folder, each segment made safe, never climbing out."""
     parts = [safe_name(part) for part in PurePosixPath(path).parts if part not in ("/", "")]
     return PurePosixPath(*parts) if parts else PurePosixPath("_")
+
+
+MAX_NAME_BYTES = 255  # one path segment on ext4, XFS, btrfs, ZFS
+MAX_PATH_BYTES = 4000  # PATH_MAX is 4096, and the download root comes before it
+
+
+def unsavable(path: str) -> str | None:
+    """Why a file TorBox lists inside a torrent can never be written under its folder, or None. Such a name
+    is refused, not renamed: Sonarr would import a file that is not what the release said."""
+    parts = path.split("/")
+    if any(part in ("..", ".") for part in parts) or path.startswith("/"):
+        return f"the file {path[:80]!r} would leave the torrent's folder"
+    if any(len(part.encode()) > MAX_NAME_BYTES for part in parts) or len(path.encode()) > MAX_PATH_BYTES:
+        return f"the file {path[:80]!r}… has a name longer than the file system allows"
+    return None

@@ -2,6 +2,7 @@
 torrent's files, or leave a torrent in the TorBox account that nobody here knows of."""
 
 import asyncio
+import hashlib
 from pathlib import Path
 
 from tests.support.asgi import eventually
@@ -67,3 +68,35 @@ async def test_a_torrent_deleted_while_torbox_adds_it_is_deleted_at_torbox(shim)
 
     await asyncio.sleep(1.0)
     assert await eventually(gone, timeout=10)
+
+
+async def test_files_that_cannot_be_saved_end_the_torrent_in_error_with_why(shim):
+    """A name that climbs out (`..`), or one longer than a file system takes, can never be written: the
+    torrent says so in `error` once, instead of stalling and retrying every 15 s for ever."""
+    cases = {
+        "dotdot": [("..", 10)],
+        "climbs": [("../x.mkv", 10)],
+        "toolong": [("\u00e9" * 200 + ".mkv", 10)],  # 404 bytes: over the 255 a file name may have
+    }
+    hashes = {}
+    for name, files in cases.items():
+        torrent_hash = hashlib.sha1(name.encode()).hexdigest()
+        shim.torbox.add_torrent(torrent_hash, f"Bad.{name}", files)
+        hashes[name] = torrent_hash
+        response = await shim.client.post(
+            "/api/v2/torrents/add", data={"urls": f"magnet:?xt=urn:btih:{torrent_hash}&dn=Bad.{name}"}
+        )
+        assert response.text == "Ok."
+
+    async def all_failed():
+        listed = {t["hash"]: t for t in await shim.info()}
+        return listed if all(listed[h]["state"] == "error" for h in hashes.values()) else None
+
+    listed = await eventually(all_failed, timeout=15)
+    for torrent_hash in hashes.values():
+        assert (
+            "cannot be saved"
+            in (await shim.client.get("/api/v2/torrents/properties", params={"hash": torrent_hash})).json()["comment"]
+        )
+    assert not [p for p in shim.root.rglob("*") if p.is_file()]
+    assert len(listed) == 3
