@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 from starlette.applications import Starlette
@@ -14,7 +16,8 @@ from starlette.applications import Starlette
 from libs.config import Settings
 from libs.outbox import Outbox
 from libs.runtime import Runtime
-from libs.tasks import background
+from libs.tasks import background, log_failure
+from libs.telemetry import get_logger
 from libs.torbox import TorBoxClient
 from libs.torrent_meta import btih_from_magnet, fetch_torrent
 from libs.web import create_app
@@ -30,9 +33,11 @@ from .downloader import Downloader
 from .routes import routes
 from .status import StatusEvents
 from .torbox_key import ShimKey
-from .torrents import BadTorrent, NewTorrent, TorrentService, from_magnet, from_torrent_file
+from .torrents import AddOptions, BadTorrent, Conflict, NewTorrent, TorrentService, from_magnet, from_torrent_file
 
 SERVICE = "qbt-shim"
+MAX_LINKS_FETCHING = 200
+log = get_logger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -43,6 +48,7 @@ class QbtShim:
         self.root = settings.download_root
         self.config_trusted = parse_networks(settings.env.get("TRUSTED_PROXIES") or DEFAULT_TRUSTED)
         self.arr_instances = parse_instances(settings.env.get("QBT_ARR_INSTANCES"))
+        self._fetching: set[asyncio.Task[None]] = set()  # links of `torrents/add` being fetched
         self.gate = Gate(
             settings.qbt_username,
             settings.qbt_password,
@@ -73,6 +79,9 @@ class QbtShim:
             async with background(outbox.run(), self.cloud.run(), self.downloader.run()):
                 yield
         finally:
+            for task in list(self._fetching):
+                task.cancel()
+            await asyncio.gather(*self._fetching, return_exceptions=True)
             await self.arr.close()
 
     async def _deleted(self, rows: list[asyncpg.Record]) -> None:
@@ -89,6 +98,32 @@ class QbtShim:
 
     async def files(self, row: asyncpg.Record) -> list[dict[str, Any]]:
         return views.files(row, await repo.files(self.db, row["hash"]))
+
+    def add_links_later(self, urls: list[str], options: AddOptions) -> bool:
+        """Fetch each link's torrent in the background and add it then; False when too many already wait."""
+        if len(self._fetching) + len(urls) > MAX_LINKS_FETCHING:
+            log.warning("torrent links refused: too many are being fetched", waiting=len(self._fetching))
+            return False
+        for url in urls:
+            task = asyncio.create_task(self._add_link(url, options))
+            self._fetching.add(task)
+            task.add_done_callback(self._fetching.discard)
+        return True
+
+    async def _add_link(self, url: str, options: AddOptions) -> None:
+        host = urlsplit(url).hostname  # the link itself may hold an indexer's key: never logged
+        try:
+            item = await self.from_link(url)
+            if item is None:
+                log.warning("a link added by URL led to no torrent", host=host)
+                return
+            await self.torrents.add([item], options)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a refusal (a path, a category changed meanwhile) or the database away
+            log_failure(
+                log, "a torrent added by URL could not be added", error, host=host, expected=(ValueError, Conflict)
+            )
 
     async def from_link(self, url: str) -> NewTorrent | None:
         """An http(s) link in `urls`: what it leads to (a magnet, or a .torrent), read once."""

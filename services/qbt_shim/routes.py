@@ -20,7 +20,7 @@ from libs.web.forwarded import request_ip
 from .auth import Access
 from .config import APP_VERSION, WEBAPI_VERSION
 from .paths import PathRefused
-from .torrents import BadTorrent, Conflict, NewTorrent, from_magnet, from_torrent_file
+from .torrents import AddOptions, BadTorrent, Conflict, NewTorrent, from_magnet, from_torrent_file
 from .widget import widget_body
 
 if TYPE_CHECKING:
@@ -177,28 +177,34 @@ def routes(shim: QbtShim) -> list[Route]:
                 items.append(from_torrent_file(data, upload.filename or "upload.torrent"))
             except BadTorrent as bad:
                 return text(str(bad), 415)
+        links = []
         for url in (params.get("urls") or "").splitlines():
             url = url.strip()
-            if not url:
-                continue
-            item = from_magnet(url) if url.startswith("magnet:") else await shim.from_link(url)
-            if item is not None:
-                items.append(item)
-        if not items:
+            if url.startswith("magnet:"):
+                item = from_magnet(url)
+                if item is not None:
+                    items.append(item)
+            elif url.startswith(("http://", "https://")):
+                links.append(url)  # fetched after the answer, as qBittorrent does: a silent host holds nobody
+        if not items and not links:
             return text("Fails.")
-        stopped = truthy(params.get("stopped")) or truthy(params.get("paused"))
+        options = AddOptions(
+            category=params.get("category") or "",
+            savepath=params.get("savepath") or params.get("savePath"),
+            tags=",".join(t.strip() for t in (params.get("tags") or "").split(",") if t.strip()),
+            stopped=truthy(params.get("stopped")) or truthy(params.get("paused")),
+        )
         try:
-            await shim.torrents.add(
-                items,
-                category=params.get("category") or "",
-                savepath=params.get("savepath") or params.get("savePath"),
-                tags=",".join(t.strip() for t in (params.get("tags") or "").split(",") if t.strip()),
-                stopped=stopped,
-            )
+            if items:
+                await shim.torrents.add(items, options)
+            else:  # what the links' torrents would be refused for is refused now, while someone hears it
+                await shim.torrents.save_path_for(options.category, options.savepath)
         except PathRefused as refused:
             return text(str(refused), 400)
         except Conflict as conflict:
             return text(str(conflict), 409)
+        if links and not shim.add_links_later(links, options):
+            return text("Fails.")
         return text("Ok.")
 
     async def delete(request: Request, params: Params) -> Response:

@@ -69,6 +69,16 @@ class NewTorrent:
     torrent_file: bytes | None = None
 
 
+@dataclass(frozen=True)
+class AddOptions:
+    """What a `torrents/add` says of where and how its torrents go."""
+
+    category: str = ""
+    savepath: str | None = None
+    tags: str = ""
+    stopped: bool = False
+
+
 def from_magnet(magnet: str) -> NewTorrent | None:
     found = btih_from_magnet(magnet.strip())
     if found is None:
@@ -147,11 +157,10 @@ class TorrentService:
             return known[category]["savePath"]
         return str(self.root.resolve())
 
-    async def add(
-        self, items: list[NewTorrent], *, category: str, savepath: str | None, tags: str, stopped: bool
-    ) -> int:
+    async def add(self, items: list[NewTorrent], options: AddOptions) -> int:
         """Record each new torrent (a hash already here is adopted, not added twice); how many are new."""
-        save_path = await self.save_path_for(category, savepath)
+        category = options.category
+        save_path = await self.save_path_for(category, options.savepath)
         added = 0
         for item in items:
             async with transaction(self.db) as connection:
@@ -162,9 +171,9 @@ class TorrentService:
                     magnet=item.magnet,
                     torrent_file=item.torrent_file,
                     category=category,
-                    tags=tags,
+                    tags=options.tags,
                     save_path=save_path,
-                    stopped=stopped,
+                    stopped=options.stopped,
                 )
                 if new:
                     added += 1

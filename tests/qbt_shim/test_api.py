@@ -1,10 +1,12 @@
 """The qBittorrent calls Sonarr and Radarr make, answered as qBittorrent answers them."""
 
+import asyncio
 import base64
 
 import fastbencode
 
 from tests.fakes.catalogue import torrent_file
+from tests.support.asgi import eventually
 
 from .conftest import EPISODE, MOVIE, magnet
 
@@ -109,3 +111,36 @@ async def test_info_filters_sorts_and_pages(shim):
     assert len(await shim.info(limit=1)) == 1 and len(await shim.info(offset=1)) == 1
     await shim.client.post("/api/v2/torrents/start", data={"hashes": "all"})
     assert (await shim.one(MOVIE[0]))["state"] != "stoppedDL"
+
+
+async def test_torrent_links_are_answered_at_once_and_fetched_after(shim):
+    """qBittorrent answers a URL add at once and downloads the .torrent afterwards: two links to a host that
+    never answers hold the call no longer than any other, and a good link's torrent appears soon after."""
+    data, expected = torrent_file("Linked.Film.2003.1080p", 4321)
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await reader.readuntil(b"\r\n\r\n")
+        if b"/silent" in request.split(b"\r\n", 1)[0]:
+            await asyncio.sleep(60)  # accepts, then says nothing
+        else:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(data) + data)
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        links = [f"http://127.0.0.1:{port}/silent/{n}.torrent" for n in range(2)] + [
+            f"http://127.0.0.1:{port}/good.torrent"
+        ]
+        started = asyncio.get_running_loop().time()
+        response = await shim.client.post("/api/v2/torrents/add", data={"urls": "\n".join(links), "category": "radarr"})
+        assert response.text == "Ok." and asyncio.get_running_loop().time() - started < 2
+        listed = await eventually(lambda: shim.info(hashes=expected), timeout=10)
+        assert (listed[0]["name"], listed[0]["category"]) == ("Linked.Film.2003.1080p", "radarr")
+        refused = await shim.client.post(
+            "/api/v2/torrents/add", data={"urls": links[2], "savepath": "/etc"}
+        )  # what a link's torrent would be refused for is said now
+        assert refused.status_code == 400
+    finally:
+        server.close()
