@@ -52,6 +52,7 @@ class Outbox:
         # when the rows are visible (waking at the insert, it would find nothing and sleep until the next try)
         self._notify = f"SELECT pg_notify('{self.table}', '')"
         self._transactional = asyncio.Event()  # some event came inside a transaction: listen for commits
+        self._listening = False
         self._held: deque[tuple[str, str, bytes]] = deque()
         self._hold_limit = hold_limit
         self._dropped = 0  # held events dropped from the front because the hold was full
@@ -103,6 +104,8 @@ class Outbox:
         await connection.executemany(self._insert, rows)
         await connection.execute(self._notify)
         self._transactional.set()
+        if not self._listening:  # nobody hears the commit yet (just started, or the database came back)
+            asyncio.get_running_loop().call_later(self.retry_seconds, self._wake.set)
 
     async def drain(self, batch: int = 200) -> int:
         """Publish what is waiting, oldest first; stops at the first failure (order is kept). How many sent."""
@@ -161,10 +164,12 @@ class Outbox:
                     lost = asyncio.Event()
                     connection.add_termination_listener(lambda _, lost=lost: lost.set())
                     await connection.add_listener(self.table, notified)
+                    self._listening = True
                     self._wake.set()  # what committed before the listening began
                     try:
                         await lost.wait()
                     finally:
+                        self._listening = False
                         if not connection.is_closed():  # the pool keeps session state: no LISTEN left behind
                             await connection.remove_listener(self.table, notified)
             except asyncio.CancelledError:

@@ -21,6 +21,7 @@ class StatsConfig:
     max_timeout_ms: int = 10000
     retention_days: int = 30
     prowlarr_poll_seconds: float = 60.0
+    probe_after_seconds: float = 300.0  # a down indexer is tried again by one search after this long
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> StatsConfig:
@@ -33,4 +34,5 @@ class StatsConfig:
             refresh_seconds=env_float(env, "INDEXER_REFRESH_SECONDS", cls.refresh_seconds),
             retention_days=env_int(env, "INDEXER_RETENTION_DAYS", cls.retention_days),
             prowlarr_poll_seconds=env_float(env, "PROWLARR_POLL_SECONDS", cls.prowlarr_poll_seconds),
+            probe_after_seconds=env_float(env, "INDEXER_PROBE_AFTER_SECONDS", cls.probe_after_seconds),
         )

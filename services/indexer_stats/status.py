@@ -39,17 +39,35 @@ def suggested_timeout_ms(figures: IndexerFigures, config: StatsConfig) -> int:
     return int(min(config.max_timeout_ms, max(config.min_timeout_ms, 1.5 * reference)))
 
 
-_ORDER = {"operational": 0, "degraded": 1}
+def _half_open(figures: IndexerFigures, config: StatsConfig) -> IndexerStatus | None:
+    """What a down indexer (that Prowlarr does not block) is offered as, as a breaker that half-opens: once
+    its last search is `probe_after_seconds` old, one search probes it (last, as down); when that probe
+    succeeded, it is ranked again as degraded while its window recovers. None: it sits this one out."""
+    if figures.blocked:
+        return None
+    if figures.last_ok and (figures.last_ms or 0) < config.down_ms:
+        return "degraded"
+    if figures.idle_seconds is None or figures.idle_seconds >= config.probe_after_seconds:
+        return "down"
+    return None
+
+
+_ORDER = {"operational": 0, "degraded": 1, "down": 2}
 
 
 def ranking(figures: list[IndexerFigures], config: StatsConfig, protocol: str | None) -> list[RankedIndexer]:
     """Enabled indexers that are not down, best first: operational before degraded, then the more
-    reliable, then the faster, then Prowlarr's own priority (lower is preferred)."""
+    reliable, then the faster, then Prowlarr's own priority (lower is preferred); a down one only to be
+    probed again (see `_half_open`), after all the others."""
     ranked = []
     for f in figures:
-        status = status_of(f, config)
-        if not f.enabled or status == "down" or (protocol is not None and f.protocol != protocol):
+        if not f.enabled or (protocol is not None and f.protocol != protocol):
             continue
+        status = status_of(f, config)
+        if status == "down":
+            status = _half_open(f, config)
+            if status is None:
+                continue
         rate = success_rate(f)
         key = (
             _ORDER[status],

@@ -51,7 +51,11 @@ class Searcher:
             reply = await self.bus.request(
                 INDEXER_RANKING_GET, RankingRequest(protocol="torrent"), timeout=self.plan.ranking_timeout
             )
-            return reply.indexers
+            if any(indexer.status != "down" for indexer in reply.indexers):
+                return reply.indexers
+            # every indexer is down by the figures (or the ones left are only being probed): Prowlarr's own
+            # list gives each its chance rather than "no results" until the figures age out
+            log.info("every ranked indexer is down; using Prowlarr's list")
         except (BusUnavailable, BusError):
             log.info("indexer ranking unavailable; using Prowlarr's list")
         infos = await self.prowlarr.indexers()

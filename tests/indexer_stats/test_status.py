@@ -32,6 +32,9 @@ def figures(prowlarr_id=1, searches=100, successes=100, avg=200.0, p95=400.0, **
         avg_ms_24h=avg,
         p50_ms=avg,
         p95_ms=p95,
+        idle_seconds=10.0,
+        last_ok=successes == searches,
+        last_ms=avg,
     )
     values.update(kw)
     return IndexerFigures(**values)
@@ -81,3 +84,20 @@ def test_ranking_orders_and_filters():
     assert [r.id for r in ranked] == [7, 1, 2, 3]
     assert ranked[-1].status == "degraded" and ranked[0].supports_imdb
     assert {r.id for r in ranking([fast, usenet], CONFIG, None)} == {1, 6}
+
+
+def test_a_down_indexer_is_probed_after_a_while_and_ranked_again_when_the_probe_succeeds():
+    fast = figures(1, avg=100.0)
+    failing = figures(2, successes=50, last_ok=False, idle_seconds=60.0)
+    assert [r.id for r in ranking([fast, failing], CONFIG, "torrent")] == [1]  # tried a minute ago: not yet
+    waited = figures(2, successes=50, last_ok=False, idle_seconds=CONFIG.probe_after_seconds + 1)
+    probe = ranking([fast, waited], CONFIG, "torrent")
+    assert [(r.id, r.status) for r in probe] == [(1, "operational"), (2, "down")]  # one probe, after the others
+    answered = figures(2, successes=50, last_ok=True, last_ms=300.0, idle_seconds=5.0)
+    assert [(r.id, r.status) for r in ranking([fast, answered], CONFIG, "torrent")] == [
+        (1, "operational"), (2, "degraded"),
+    ]  # fmt: skip
+    slow_again = figures(2, avg=3000.0, last_ok=True, last_ms=3100.0, idle_seconds=5.0)  # still too slow
+    assert [r.id for r in ranking([fast, slow_again], CONFIG, "torrent")] == [1]
+    blocked = figures(2, successes=50, last_ok=False, idle_seconds=10_000.0, blocked=True)  # Prowlarr's say
+    assert [r.id for r in ranking([fast, blocked], CONFIG, "torrent")] == [1]

@@ -102,3 +102,26 @@ async def test_with_neither_indexer_stats_nor_prowlarr_the_search_says_why(searc
     with pytest.raises(ProwlarrError) as caught:
         await searcher.search(MediaId("tt0133093"), None)
     assert caught.value.kind == "unreachable"
+
+
+async def test_when_every_ranked_indexer_is_down_prowlarrs_list_is_searched(searcher, prowlarr):
+    """The figures say every indexer is down (or only being probed): rather than no results until they age
+    out, each of Prowlarr's own indexers gets its chance."""
+
+    async def all_down(request: RankingRequest) -> RankingReply:
+        return RankingReply(indexers=[RankedIndexer(id=2, name="Broken", status="down", timeout_ms=800)])
+
+    for ranking_reply in (all_down, lambda request: RankingReply(indexers=[])):
+        prowlarr.searches.clear()
+
+        async def answer(request, reply=ranking_reply):
+            result = reply(request)
+            return await result if hasattr(result, "__await__") else result
+
+        subscription = await searcher.bus.serve(INDEXER_RANKING_GET, answer)
+        try:
+            releases = await searcher.search(MediaId("tt0133093"), "The Matrix")
+        finally:
+            await subscription.unsubscribe()
+        assert [r.title for r in releases] == [MATRIX.title]
+        assert {s["indexerIds"][0] for s in prowlarr.searches} == {1, 2, 3}

@@ -32,6 +32,9 @@ class IndexerFigures:
     avg_ms_24h: float | None
     p50_ms: float | None
     p95_ms: float | None
+    idle_seconds: float | None = None  # since its last search (None: none within 24 h)
+    last_ok: bool | None = None  # how its last search went
+    last_ms: float | None = None  # and how long it took
 
 
 async def figures(db: asyncpg.Pool | asyncpg.Connection, window: int) -> list[IndexerFigures]:
@@ -46,8 +49,15 @@ async def figures(db: asyncpg.Pool | asyncpg.Connection, window: int) -> list[In
                coalesce(d.requests, 0) AS requests_24h, coalesce(d.successes, 0) AS successes_24h,
                coalesce(d.failures, 0) AS failures_24h, coalesce(d.timeouts, 0) AS timeouts_24h,
                d.avg_ms AS avg_ms_24h, i.median_response_time::float8 AS p50_ms,
-               i.p95_response_time::float8 AS p95_ms
+               i.p95_response_time::float8 AS p95_ms,
+               extract(epoch FROM now() - last.timestamp)::float8 AS idle_seconds, last.was_successful AS last_ok,
+               last.response_time::float8 AS last_ms
         FROM prowlarr_indexers i
+        LEFT JOIN LATERAL (
+            SELECT timestamp, was_successful, response_time FROM prowlarr_search_logs l
+            WHERE l.indexer_id = i.id AND l.timestamp > now() - interval '24 hours'
+            ORDER BY l.timestamp DESC LIMIT 1
+        ) last ON true
         LEFT JOIN LATERAL (
             SELECT count(*) AS searches, count(*) FILTER (WHERE was_successful) AS successes,
                    avg(response_time)::float8 AS avg_ms
