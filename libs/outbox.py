@@ -105,7 +105,8 @@ class Outbox:
         await connection.execute(self._notify)
         self._transactional.set()
         if not self._listening:  # nobody hears the commit yet (just started, or the database came back)
-            asyncio.get_running_loop().call_later(self.retry_seconds, self._wake.set)
+            self._wake.set()
+            asyncio.get_running_loop().call_later(0.25, self._wake.set)  # a commit is a moment away
 
     async def drain(self, batch: int = 200) -> int:
         """Publish what is waiting, oldest first; stops at the first failure (order is kept). How many sent."""

@@ -2,5 +2,17 @@
 
 from .migrations import MigrationError, migrate, migration_files
 from .pool import DATABASE_AWAY, create_pool, ping, transaction
+from .retention import Retention, prune, prune_all
 
-__all__ = ["DATABASE_AWAY", "MigrationError", "create_pool", "migrate", "migration_files", "ping", "transaction"]
+__all__ = [
+    "DATABASE_AWAY",
+    "MigrationError",
+    "Retention",
+    "create_pool",
+    "migrate",
+    "migration_files",
+    "ping",
+    "prune",
+    "prune_all",
+    "transaction",
+]

@@ -7,6 +7,7 @@ import asyncio
 
 import asyncpg
 
+from libs.db import Retention, prune_all
 from libs.schemas import RankedIndexer, RankingReply, RankingRequest
 from libs.schemas.indexer_admin import GlobalView, HourView, IndexerView
 from libs.tasks import every, log_failure
@@ -154,11 +155,20 @@ class Stats:
                 log_failure(log, "refresh failed; the last figures stay", error)
             await asyncio.sleep(min(0.5, self.config.refresh_seconds))
 
+    def retention(self) -> list[Retention]:
+        days = self.config.retention_days
+        return [
+            Retention("prowlarr_search_logs", "timestamp", days),
+            Retention("prowlarr_indexer_metrics", "hour_bucket", max(days, 365)),  # an indexer-hour a row
+            Retention("prowlarr_indexer_logs", "timestamp", days),
+            Retention("prowlarr_stats_history", "snapshot_at", days),
+        ]
+
     async def prune(self) -> None:
-        """Search logs older than the retention are deleted in small batches (no long locks)."""
-        deleted = await searches.prune(self.db, self.config.retention_days)
+        """Logs older than the retention are deleted in small batches (no long locks)."""
+        deleted = {table: n for table, n in (await prune_all(self.db, self.retention())).items() if n}
         if deleted:
-            log.info("old search logs pruned", count=deleted)
+            log.info("old logs pruned", **deleted)
 
     async def run_retention(self, interval: float = 3600.0) -> None:
         await every(interval, self.prune, what="pruning", first_now=True)

@@ -73,11 +73,11 @@ async def test_bad_events_are_terminated_not_redelivered(stats):
 
 
 async def test_old_search_logs_are_pruned_in_batches(stats):
-    from services.indexer_stats.repository.searches import prune
+    from libs.db import Retention, prune
 
     await stats.send([search(1, 100, at=hours_ago(24 * 40)) for _ in range(25)] + [search(1, 100) for _ in range(5)])
     await stats.settled(30)
-    assert await prune(stats.db, older_than_days=30, batch=10) == 25
+    assert await prune(stats.db, Retention("prowlarr_search_logs", "timestamp", 30), batch=10) == 25
     assert await stats.db.fetchval("SELECT count(*) FROM prowlarr_search_logs") == 5
     # the hourly metrics keep the history the logs no longer hold
     assert await stats.db.fetchval("SELECT sum(total_requests) FROM prowlarr_indexer_metrics") == 30

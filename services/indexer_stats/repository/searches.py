@@ -132,22 +132,3 @@ async def refresh_percentiles(db: asyncpg.Pool | asyncpg.Connection, buckets: in
         buckets,
     )
     return int(result.rsplit(" ", 1)[-1])
-
-
-async def prune(db: asyncpg.Pool, older_than_days: int, batch: int = 5000) -> int:
-    """Delete search logs past retention in small batches, each its own short transaction."""
-    total = 0
-    while True:
-        result = await db.execute(
-            """
-            DELETE FROM prowlarr_search_logs WHERE id IN (
-                SELECT id FROM prowlarr_search_logs
-                WHERE timestamp < now() - make_interval(days => $1) LIMIT $2)
-            """,
-            older_than_days,
-            batch,
-        )
-        deleted = int(result.rsplit(" ", 1)[-1])
-        total += deleted
-        if deleted < batch:
-            return total
