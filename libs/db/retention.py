@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from libs.telemetry import get_logger
+
+log = get_logger(__name__)
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -42,3 +45,15 @@ async def prune(db: asyncpg.Pool, rule: Retention, batch: int = 5000) -> int:
 
 async def prune_all(db: asyncpg.Pool, rules: list[Retention]) -> dict[str, int]:
     return {rule.table: await prune(db, rule) for rule in rules}
+
+
+async def keep_pruned(db: asyncpg.Pool, rules: list[Retention], interval: float = 3600.0) -> None:
+    """Prune every `interval` seconds, the first time at once, until cancelled."""
+    from libs.tasks import every  # libs.tasks itself needs libs.db
+
+    async def once() -> None:
+        deleted = {table: count for table, count in (await prune_all(db, rules)).items() if count}
+        if deleted:
+            log.info("old rows pruned", **deleted)
+
+    await every(interval, once, what="pruning", first_now=True)

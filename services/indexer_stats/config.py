@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from libs.config import env_float, env_int
+from libs.db import Retention
 
 
 @dataclass(frozen=True)
@@ -36,3 +37,13 @@ class StatsConfig:
             prowlarr_poll_seconds=env_float(env, "PROWLARR_POLL_SECONDS", cls.prowlarr_poll_seconds),
             probe_after_seconds=env_float(env, "INDEXER_PROBE_AFTER_SECONDS", cls.probe_after_seconds),
         )
+
+
+def retention(config: StatsConfig) -> list[Retention]:
+    days = config.retention_days
+    return [
+        Retention("prowlarr_search_logs", "timestamp", days),
+        Retention("prowlarr_indexer_metrics", "hour_bucket", max(days, 365)),  # one row an indexer-hour
+        Retention("prowlarr_indexer_logs", "timestamp", days),
+        Retention("prowlarr_stats_history", "snapshot_at", days),
+    ]

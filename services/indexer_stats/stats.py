@@ -7,13 +7,13 @@ import asyncio
 
 import asyncpg
 
-from libs.db import Retention, prune_all
+from libs.db import keep_pruned
 from libs.schemas import RankedIndexer, RankingReply, RankingRequest
 from libs.schemas.indexer_admin import GlobalView, HourView, IndexerView
 from libs.tasks import every, log_failure
 from libs.telemetry import get_logger
 
-from .config import StatsConfig
+from .config import StatsConfig, retention
 from .repository import indexers as repo
 from .repository import searches
 from .status import ranking, status_of, success_rate, suggested_timeout_ms
@@ -155,23 +155,8 @@ class Stats:
                 log_failure(log, "refresh failed; the last figures stay", error)
             await asyncio.sleep(min(0.5, self.config.refresh_seconds))
 
-    def retention(self) -> list[Retention]:
-        days = self.config.retention_days
-        return [
-            Retention("prowlarr_search_logs", "timestamp", days),
-            Retention("prowlarr_indexer_metrics", "hour_bucket", max(days, 365)),  # an indexer-hour a row
-            Retention("prowlarr_indexer_logs", "timestamp", days),
-            Retention("prowlarr_stats_history", "snapshot_at", days),
-        ]
-
-    async def prune(self) -> None:
-        """Logs older than the retention are deleted in small batches (no long locks)."""
-        deleted = {table: n for table, n in (await prune_all(self.db, self.retention())).items() if n}
-        if deleted:
-            log.info("old logs pruned", **deleted)
-
     async def run_retention(self, interval: float = 3600.0) -> None:
-        await every(interval, self.prune, what="pruning", first_now=True)
+        await keep_pruned(self.db, retention(self.config), interval)
 
     async def run_percentiles(self) -> None:
         await every(

@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from libs.config import Settings, env_float
 from libs.crypto import SecretBox
+from libs.db import Retention, keep_pruned
 from libs.outbox import Outbox
 from libs.runtime import Runtime
 from libs.tasks import background
@@ -23,6 +24,13 @@ from .routes import routes
 from .settings import SettingsStore
 
 SERVICE = "notifier"
+LOG_RETENTION_DAYS = 30
+RETENTION = [
+    Retention("notifier_refresh_log", "at", LOG_RETENTION_DAYS),
+    Retention(
+        "notifier_downloads", "updated_at", LOG_RETENTION_DAYS, only="state IN ('completed', 'failed', 'removed')"
+    ),
+]
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -50,7 +58,10 @@ class Notifier:
         consumer.start()
         try:
             async with background(
-                self.refresher.run(), outbox.run(), self.downloads.run(self.poll_seconds, self._poll_wake)
+                self.refresher.run(),
+                outbox.run(),
+                self.downloads.run(self.poll_seconds, self._poll_wake),
+                keep_pruned(runtime.db, RETENTION),
             ):
                 yield
         finally:

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from libs.bus import Consumer
 from libs.config import Settings
 from libs.crypto import SecretBox
+from libs.db import keep_pruned
 from libs.runtime import Runtime
 from libs.schemas import POOL_CACHE_INVALIDATE, POOL_KEY_FAILURE, POOL_KEY_GET, POOL_STREAM_END, POOL_STREAM_START
 from libs.tasks import background
@@ -22,7 +23,7 @@ from .activity import ActivityRecorder
 from .admin import Admin
 from .allocator import Allocator
 from .cache import AccessCache
-from .config import PoolConfig
+from .config import PoolConfig, retention
 from .handlers import get_key_handler
 from .health import HealthMonitor
 from .invalidation import Invalidator
@@ -73,6 +74,7 @@ class PoolAllocator:
             self.sessions.run(self.config.session_sweep_seconds),
             self.health.run(self.config.health_interval_seconds),
             self.reclaimer.run(),
+            keep_pruned(runtime.db, retention(self.config)),
         )
         try:
             async with jobs:

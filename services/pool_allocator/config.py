@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from libs.config import env_float, env_int
+from libs.db import Retention
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class PoolConfig:
     reclaim_idle_days: int = 3
     reclaim_interval_seconds: float = 3600.0
     bcrypt_rounds: int = 12
+    log_retention_days: int = 30  # key health checks, finished stream sessions, job runs
+    usage_retention_days: int = 365  # usage records (what /pool/usage sums)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PoolConfig:
@@ -36,4 +39,16 @@ class PoolConfig:
             reclaim_idle_days=env_int(env, "POOL_RECLAIM_IDLE_DAYS", cls.reclaim_idle_days),
             reclaim_interval_seconds=env_float(env, "POOL_RECLAIM_INTERVAL_SECONDS", cls.reclaim_interval_seconds),
             bcrypt_rounds=env_int(env, "POOL_BCRYPT_ROUNDS", cls.bcrypt_rounds),
+            log_retention_days=env_int(env, "POOL_LOG_RETENTION_DAYS", cls.log_retention_days),
+            usage_retention_days=env_int(env, "POOL_USAGE_RETENTION_DAYS", cls.usage_retention_days),
         )
+
+
+def retention(config: PoolConfig) -> list[Retention]:
+    days = config.log_retention_days
+    return [
+        Retention("torbox_pool_health", "timestamp", days),
+        Retention("torbox_concurrency_log", "stream_started_at", days, only="stream_ended_at IS NOT NULL"),
+        Retention("pool_job_runs", "started_at", days),
+        Retention("torbox_usage_logs", "timestamp", config.usage_retention_days),
+    ]

@@ -123,3 +123,41 @@ async def test_a_released_connection_costs_no_reset_round_trip_but_never_keeps_a
             assert not await conn.fetchval("SELECT to_regclass('leaked') IS NOT NULL")
     finally:
         await observer.close()
+
+
+async def test_retention_prunes_only_old_rows_it_may_and_in_batches(pool):
+    from libs.db import Retention, prune
+
+    await pool.execute("CREATE TABLE events (at timestamptz NOT NULL, done boolean NOT NULL)")
+    await pool.execute(
+        """INSERT INTO events SELECT now() - make_interval(days => d), d % 2 = 0
+           FROM generate_series(0, 59) d"""
+    )  # one a day for 60 days, every other one done
+    deleted = await prune(pool, Retention("events", "at", 30, only="done"), batch=4)
+    assert deleted == 15  # of days 30 to 59 (past the 30 days by the time it prunes), the done ones
+    assert await pool.fetchval("SELECT count(*) FROM events WHERE at < now() - interval '30 days' AND done") == 0
+    assert await pool.fetchval("SELECT count(*) FROM events") == 45
+    with pytest.raises(ValueError):
+        Retention("events; DROP TABLE x", "at", 30)
+
+
+@pytest.mark.parametrize("service", ["indexer-stats", "pool-allocator", "notifier"])
+async def test_every_services_retention_names_its_own_tables(pool, service):
+    """A rule naming a table or column that does not exist would fail only once a day, in production."""
+    from libs.db import prune_all
+    from services.indexer_stats import app as stats_app
+    from services.indexer_stats.config import StatsConfig
+    from services.indexer_stats.config import retention as stats_retention
+    from services.notifier import app as notifier_app
+    from services.pool_allocator import app as pool_app
+    from services.pool_allocator.config import PoolConfig
+    from services.pool_allocator.config import retention as pool_retention
+
+    modules = {"indexer-stats": stats_app, "pool-allocator": pool_app, "notifier": notifier_app}
+    rules = {
+        "indexer-stats": stats_retention(StatsConfig()),
+        "pool-allocator": pool_retention(PoolConfig()),
+        "notifier": notifier_app.RETENTION,
+    }[service]
+    await migrate(pool, service, modules[service].MIGRATIONS)
+    assert set(await prune_all(pool, rules)) == {rule.table for rule in rules}
