@@ -7,11 +7,12 @@ error, and a failure is not cached: the next search asks again.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 
 import httpx
 import msgspec
+
+from libs.cache import BoundedCache
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class _Answer(msgspec.Struct):
     meta: _Meta | None = None
 
 
+MAX_TITLES = 20_000
 _YEAR = re.compile(r"(19|20)[0-9][0-9]")
 _decoder = msgspec.json.Decoder(_Answer)
 
@@ -40,17 +42,18 @@ class CinemetaClient:
         self.base_url = base_url.rstrip("/")
         self.ttl = ttl_seconds
         self.timeout = timeout
-        self._cache: dict[tuple[str, str], tuple[float, Title | None]] = {}
+        # (kind, id) → (the title, or None: known not to exist)
+        self._cache: BoundedCache[tuple[str, str], tuple[Title | None]] = BoundedCache(MAX_TITLES, ttl_seconds)
 
     async def title(self, kind: str, imdb_id: str) -> Title | None:
         key = (kind, imdb_id)
         cached = self._cache.get(key)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+        if cached is not None:
+            return cached[0]
         try:
             response = await self.http.get(f"{self.base_url}/meta/{kind}/{imdb_id}.json", timeout=self.timeout)
             if response.status_code == 404:
-                self._cache[key] = (time.monotonic() + self.ttl, None)  # known not to exist
+                self._cache.set(key, (None,))
                 return None
             response.raise_for_status()
             meta = _decoder.decode(response.content).meta
@@ -60,5 +63,5 @@ class CinemetaClient:
         if meta is not None and meta.name:
             found = _YEAR.search(str(meta.year or meta.releaseInfo or ""))
             title = Title(meta.name, int(found.group(0)) if found else None)
-        self._cache[key] = (time.monotonic() + self.ttl, title)
+        self._cache.set(key, (title,))
         return title

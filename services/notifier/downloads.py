@@ -200,6 +200,9 @@ class Downloads:
     async def delete_client(self, client_id: str) -> None:
         row = await self._row(client_id)
         await self.db.execute("DELETE FROM notifier_clients WHERE id = $1", row["id"])
+        known = self._adapters.pop(str(row["id"]), None)  # its session and connections go with it
+        if known is not None:
+            await known[1].aclose()
 
     async def test_client(self, client_id: str) -> tuple[bool, str]:
         row = await self._row(client_id)

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 import asyncpg
 
+from libs.cache import BoundedCache
 from libs.db import transaction
 from libs.tasks import log_failure, nap
 from libs.telemetry import get_logger
@@ -29,6 +30,8 @@ from .transfer import TransferError, fetch_into
 from .views import Live
 
 log = get_logger(__name__)
+MAX_REMEMBERED = 10_000
+LINK_SECONDS = 2700  # TorBox's download links last an hour: used for 45 minutes
 
 
 @dataclass
@@ -63,8 +66,9 @@ class Downloader:
         self.root = root
         self._progress: dict[str, Progress] = {}
         self._running: dict[tuple[str, int], asyncio.Task[None]] = {}
-        self._retry_at: dict[tuple[str, int], float] = {}
-        self._links: dict[tuple[int, int], tuple[float, str]] = {}
+        self._retry_at: BoundedCache[tuple[str, int], float] = BoundedCache(MAX_REMEMBERED, 3600)
+        # (TorBox torrent id, file id) → its CDN link, while TorBox keeps it open
+        self._links: BoundedCache[tuple[int, int], str] = BoundedCache(MAX_REMEMBERED, LINK_SECONDS)
         self._stops: dict[str, threading.Event] = {}  # per torrent: tells its worker threads to stop
         self._slots = asyncio.Semaphore(self.config.downloads_at_once)
         self._wake = asyncio.Event()
@@ -88,6 +92,8 @@ class Downloader:
         await asyncio.gather(*tasks, return_exceptions=True)
         for torrent_hash in hashes:
             self._progress.pop(torrent_hash, None)
+        for slot in [slot for slot in self._retry_at.keys() if slot[0] in hashes]:
+            self._retry_at.pop(slot)
 
     async def run(self) -> None:
         try:
@@ -114,7 +120,7 @@ class Downloader:
         now = time.monotonic()
         for row in await repo.local_work(self.db):
             slot = (row["hash"], row["index"])
-            if slot in self._running or self._retry_at.get(slot, 0) > now:
+            if slot in self._running or (self._retry_at.get(slot) or 0) > now:
                 continue
             progress = self._progress.setdefault(row["hash"], Progress())
             progress.files.setdefault(row["index"], row["downloaded"])
@@ -145,7 +151,7 @@ class Downloader:
                 await asyncio.to_thread(os.replace, part, target)
             except (TransferError, TorBoxError, NoKey, OSError) as error:
                 progress.stalled = True
-                self._retry_at[slot] = time.monotonic() + 15
+                self._retry_at.set(slot, time.monotonic() + 15)
                 log.warning("download interrupted; will resume", hash=row["hash"], error=str(error)[:200])
                 return
             except PathRefused as refused:
@@ -191,15 +197,15 @@ class Downloader:
         """One `requestdl` per file, its link reused while it is young (TorBox opens it for an hour)."""
         slot = (row["torbox_id"], row["torbox_file_id"])
         remembered = self._links.get(slot)
-        if remembered is not None and remembered[0] > time.monotonic():
-            return remembered[1]
+        if remembered is not None:
+            return remembered
         key = await self.key.get()
         try:
             url = await self.torbox.request_download(key, row["torbox_id"], row["torbox_file_id"])
         except TorBoxError as error:
             await self.key.failed(error)
             raise
-        self._links[slot] = (time.monotonic() + 2700, url)
+        self._links.set(slot, url)
         return url
 
     async def _completed(self, connection: asyncpg.Connection, torrent_hash: str) -> None:
@@ -209,6 +215,7 @@ class Downloader:
         files = [f["path"] for f in await repo.files(connection, torrent_hash)]
         content = str(PurePosixPath(row["save_path"]) / row["name"])
         self._progress.pop(torrent_hash, None)
+        self._stops.pop(torrent_hash, None)
         log.info("download completed", hash=torrent_hash, files=len(files))
         await self.events.changed(
             torrent_hash,

@@ -71,7 +71,11 @@ async def test_clients_keep_their_secrets_and_refuse_bad_input(notifier):
         assert response.status_code == 422 and response.json()["field"] == field, (body, response.text)
     assert (await notifier.client.patch("/downloads/clients/not-a-uuid", json={})).status_code == 404
     assert (await notifier.client.post("/downloads", json={"clientId": client["id"]})).status_code == 422
+    await notifier.client.post(f"/downloads/clients/{client['id']}/test")  # its adapter is made (and kept)
+    adapters = notifier.app.state.notifier.downloads._adapters
+    assert client["id"] in adapters
     assert (await notifier.client.delete(f"/downloads/clients/{client['id']}")).status_code == 204
+    assert client["id"] not in adapters  # a deleted client's adapter (its session, connections) goes too
     assert (await notifier.client.delete(f"/downloads/clients/{client['id']}")).status_code == 404
 
 
