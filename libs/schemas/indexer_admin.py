@@ -10,6 +10,18 @@ from .base import View
 from .indexer import IndexerStatus
 
 
+class ProwlarrCounters(View):
+    """What Prowlarr itself counted for the indexer (all searches through it, Sonarr's and Radarr's too)."""
+
+    queries: int
+    grabs: int
+    failed_queries: int
+    failed_grabs: int
+    rss_queries: int
+    auth_queries: int
+    avg_grab_ms: int | None
+
+
 class IndexerView(View):
     id: int  # Prowlarr's indexer id
     name: str
@@ -28,6 +40,7 @@ class IndexerView(View):
     supports_imdb: bool
     blocked_by_prowlarr: bool
     suggested_timeout_ms: int
+    prowlarr: ProwlarrCounters
 
 
 class HourView(View):

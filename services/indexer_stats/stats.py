@@ -9,7 +9,7 @@ import asyncpg
 
 from libs.db import keep_pruned
 from libs.schemas import RankedIndexer, RankingReply, RankingRequest
-from libs.schemas.indexer_admin import GlobalView, HourView, IndexerView
+from libs.schemas.indexer_admin import GlobalView, HourView, IndexerView, ProwlarrCounters
 from libs.tasks import every, log_failure
 from libs.telemetry import get_logger
 
@@ -93,6 +93,7 @@ class Stats:
                     supports_imdb=f.supports_imdb,
                     blocked_by_prowlarr=f.blocked,
                     suggested_timeout_ms=suggested_timeout_ms(f, self.config),
+                    prowlarr=ProwlarrCounters(*f.prowlarr),
                 )
             )
         return views

@@ -25,6 +25,9 @@ async def test_metadata_counters_and_snapshots(stats, fake_prowlarr):
     )
     history = await stats.db.fetchval("SELECT count(*) FROM prowlarr_stats_history")
     assert [r["queries_count"] for r in logs][-1] == 40 and history >= 1
+    await stats.service.stats.refresh()
+    shown = {v.id: v for v in stats.service.stats.indexer_views()}  # what /indexers/api/indexers answers
+    assert (shown[1].prowlarr.queries, shown[1].prowlarr.grabs, shown[1].prowlarr.failed_queries) == (40, 7, 3)
 
     del fake_prowlarr.indexers[2]  # removed in Prowlarr: kept here with its history, but disabled
     await stats.service.poller.poll()

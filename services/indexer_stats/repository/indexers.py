@@ -32,6 +32,7 @@ class IndexerFigures:
     avg_ms_24h: float | None
     p50_ms: float | None
     p95_ms: float | None
+    prowlarr: tuple[int, int, int, int, int, int, int | None] = (0, 0, 0, 0, 0, 0, None)  # see ProwlarrCounters
     idle_seconds: float | None = None  # since its last search (None: none within 24 h)
     last_ok: bool | None = None  # how its last search went
     last_ms: float | None = None  # and how long it took
@@ -50,6 +51,8 @@ async def figures(db: asyncpg.Pool | asyncpg.Connection, window: int) -> list[In
                coalesce(d.failures, 0) AS failures_24h, coalesce(d.timeouts, 0) AS timeouts_24h,
                d.avg_ms AS avg_ms_24h, i.median_response_time::float8 AS p50_ms,
                i.p95_response_time::float8 AS p95_ms,
+               ARRAY[i.queries_total, i.grabs_total, i.failed_queries, i.failed_grabs, i.rss_queries, i.auth_queries,
+                     i.avg_grab_response_time] AS prowlarr,
                extract(epoch FROM now() - last.timestamp)::float8 AS idle_seconds, last.was_successful AS last_ok,
                last.response_time::float8 AS last_ms
         FROM prowlarr_indexers i
@@ -76,7 +79,7 @@ async def figures(db: asyncpg.Pool | asyncpg.Connection, window: int) -> list[In
         """,
         window,
     )
-    return [IndexerFigures(**dict(r)) for r in rows]
+    return [IndexerFigures(**(dict(r) | {"prowlarr": tuple(r["prowlarr"])})) for r in rows]
 
 
 async def save_status(db: asyncpg.Pool | asyncpg.Connection, updates: Sequence[tuple]) -> None:
