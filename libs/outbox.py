@@ -32,6 +32,7 @@ log = get_logger(__name__)
 _encoder = msgspec.json.Encoder()
 _SUBJECTS = {subject.name: subject for subject in EVENT_SUBJECTS}
 _TABLE = re.compile(r"^[a-z_]+_outbox$")
+IDLE_SECONDS = 60.0
 
 # Something that takes an event for a subject: `Outbox.add`, or a direct publish
 Emit = Callable[[EventSubject, Event], Awaitable[None]]
@@ -144,7 +145,7 @@ class Outbox:
                     log_failure(log, "outbox not drained", error, table=self.table)
                     await asyncio.sleep(self.retry_seconds)
                     continue
-                await nap(self.retry_seconds * 5, self._wake)
+                await nap(IDLE_SECONDS, self._wake)  # an add (or its commit) wakes it; this is only a safety net
         finally:
             listener.cancel()
             await asyncio.gather(listener, return_exceptions=True)

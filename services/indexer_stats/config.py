@@ -16,7 +16,8 @@ class StatsConfig:
     degraded_success_rate: float = 95.0
     down_success_rate: float = 80.0
     window_searches: int = 50  # the sliding window: each indexer's last searches (within 24 h)
-    refresh_seconds: float = 2.0  # 24 h counters, status, global figures, the ranking in memory
+    refresh_seconds: float = 2.0  # 24 h counters, status, global figures, the ranking: after new searches
+    idle_refresh_seconds: float = 60.0  # and this often regardless (the 24 h window moves, probes come due)
     percentile_seconds: float = 30.0  # hourly p50/p95 recomputed from the logs
     min_timeout_ms: int = 1500
     max_timeout_ms: int = 10000

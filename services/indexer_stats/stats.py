@@ -10,7 +10,7 @@ import asyncpg
 from libs.db import keep_pruned
 from libs.schemas import RankedIndexer, RankingReply, RankingRequest
 from libs.schemas.indexer_admin import GlobalView, HourView, IndexerView, ProwlarrCounters
-from libs.tasks import every, log_failure
+from libs.tasks import every, log_failure, nap
 from libs.telemetry import get_logger
 
 from .config import StatsConfig, retention
@@ -34,10 +34,12 @@ class Stats:
         self._changed = asyncio.Event()
         self._global: GlobalView | None = None
         self.refreshed = 0
+        self._searched = True  # searches arrived since the percentiles were last computed
 
     def changed(self) -> None:
         """New searches were stored: refresh soon."""
         self._changed.set()
+        self._searched = True
 
     async def refresh(self) -> None:
         figures = await repo.figures(self.db, self.config.window_searches)
@@ -143,12 +145,9 @@ class Stats:
         ]
 
     async def run(self) -> None:
-        """Refresh after new searches (at most every refresh interval) and on the interval regardless."""
+        """Refresh after new searches (at most every refresh interval), and every idle interval regardless."""
         while True:
-            try:
-                await asyncio.wait_for(self._changed.wait(), self.config.refresh_seconds)
-            except TimeoutError:
-                pass
+            await nap(self.config.idle_refresh_seconds, self._changed)
             self._changed.clear()
             try:
                 await self.refresh()
@@ -160,9 +159,10 @@ class Stats:
         await keep_pruned(self.db, retention(self.config), interval)
 
     async def run_percentiles(self) -> None:
-        await every(
-            self.config.percentile_seconds,
-            lambda: searches.refresh_percentiles(self.db),
-            what="percentile refresh",
-            first_now=True,
-        )
+        await every(self.config.percentile_seconds, self._percentiles, what="percentile refresh", first_now=True)
+
+    async def _percentiles(self) -> None:
+        """Hourly p50/p95 from the logs, when searches came since the last time (nothing to redo otherwise)."""
+        if self._searched:
+            self._searched = False
+            await searches.refresh_percentiles(self.db)

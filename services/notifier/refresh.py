@@ -18,7 +18,7 @@ import asyncpg
 
 from libs.bus import Bus, Consumer
 from libs.schemas import TORRENT_STATUS, TorrentStatus
-from libs.tasks import every
+from libs.tasks import log_failure, nap
 from libs.telemetry import get_logger
 
 from .mapping import map_path
@@ -27,6 +27,8 @@ from .settings import SettingsStore
 
 log = get_logger(__name__)
 SERVERS = ("jellyfin", "emby")
+IDLE_SECONDS = 60.0  # nothing waits: a look now and then all the same (a wake-up lost is not a refresh lost)
+RETRY_SECONDS = 5.0
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -40,7 +42,8 @@ class Refresher:
         self.db = db
         self.settings = settings
         self.client = client
-        self.tick = tick_seconds
+        self.tick = tick_seconds  # the shortest pause between two rounds
+        self._wake = asyncio.Event()
 
     def consumer(self, bus: Bus) -> Consumer[TorrentStatus]:
         return Consumer(bus, TORRENT_STATUS, "notifier-refresh", self.torrents_changed, batch=200)
@@ -65,11 +68,25 @@ class Refresher:
             await (connection or self.db).executemany(
                 "INSERT INTO notifier_refresh_queue (server, path) VALUES ($1, $2) ON CONFLICT DO NOTHING", rows
             )
+            if connection is None:
+                self._wake.set()
+            else:  # visible once the caller's transaction commits, a moment from now
+                asyncio.get_running_loop().call_later(0.5, self._wake.set)
 
     async def run(self) -> None:
-        await every(self.tick, self.flush, what="refresh round", first_now=True)  # the database away: it waits
+        """Asleep until a completion is queued, then until the oldest waiting path is due (its window, or its
+        back-off after a failure): no query while nothing waits."""
+        while True:
+            self._wake.clear()
+            try:
+                delay = await self.flush()
+            except Exception as error:  # the database away: it waits
+                log_failure(log, "refresh round failed; will retry", error)
+                delay = RETRY_SECONDS
+            await nap(max(self.tick, min(delay, IDLE_SECONDS)), self._wake)
 
-    async def flush(self, now: datetime | None = None) -> None:
+    async def flush(self, now: datetime | None = None) -> float:
+        """Send what is due; the seconds until the next waiting path is."""
         now = now or datetime.now(UTC)
         settings = await self.settings.get()
         window = timedelta(seconds=settings.coalesce_seconds)
@@ -83,6 +100,14 @@ class Refresher:
             now - window,
         )
         await asyncio.gather(*(self._send(row, settings, now) for row in due))
+        waiting = await self.db.fetchval(
+            """
+            SELECT extract(epoch FROM min(greatest(next_try_at, queued_at + $1)) - now())::float8
+            FROM notifier_refresh_queue
+            """,
+            window,
+        )
+        return IDLE_SECONDS if waiting is None else max(0.0, waiting)
 
     async def _send(self, row: asyncpg.Record, settings, now: datetime) -> None:
         name, paths = row["server"], list(row["paths"])

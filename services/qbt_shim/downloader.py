@@ -32,6 +32,7 @@ from .views import Live
 log = get_logger(__name__)
 MAX_REMEMBERED = 10_000
 LINK_SECONDS = 2700  # TorBox's download links last an hour: used for 45 minutes
+IDLE_SECONDS = 60.0
 
 
 @dataclass
@@ -108,13 +109,19 @@ class Downloader:
                     log_failure(log, "download round failed", error)
                 for progress in self._progress.values():
                     progress.sample()
-                await nap(1.0, self._wake)
+                await nap(1.0 if self._running else self._idle_seconds(), self._wake)
         finally:
             for stop in self._stops.values():
                 stop.set()
             for task in self._running.values():
                 task.cancel()
             await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    def _idle_seconds(self) -> float:
+        """Nothing downloading: asleep until the cloud worker hands over a torrent, or a retry comes due."""
+        now = time.monotonic()
+        due = [at - now for at in self._retry_at.values()]
+        return max(1.0, min([IDLE_SECONDS, *due]))
 
     async def _start_work(self) -> None:
         now = time.monotonic()
