@@ -14,6 +14,7 @@ from libs.bus import Bus, BusError, BusUnavailable, publish
 from libs.cache import BoundedCache
 from libs.flight import SingleFlight
 from libs.outbox import Emit
+from libs.prowlarr import ProwlarrError
 from libs.ratelimit import WindowLimiter
 from libs.schemas import POOL_STREAM_END, POOL_STREAM_START, POOL_USAGE, StreamEnd, StreamStart, UsageEvent
 from libs.schemas.torbox import AccountTorrent
@@ -118,6 +119,8 @@ class Player:
             found = await self.finder.releases(request.media)
         except NotConfigured as missing:
             raise PlayRefused(404, str(missing)) from None
+        except ProwlarrError as error:
+            raise PlayRefused(502, f"{error}; try again in a minute") from None
         if all(release.hash != request.info_hash for release in found):
             raise PlayRefused(404, "no such stream: search again in Stremio")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from libs.prowlarr import ProwlarrError
 from libs.schemas.stremio import AddonConfig, FoundRelease, Stream
 from libs.telemetry import get_logger
 from libs.torbox import TorBoxError, path_in_torrent
@@ -80,6 +81,9 @@ class StreamService:
             found = await self.finder.releases(media)
         except NotConfigured as missing:
             return StreamList([message_entry(str(missing), base, raw)], found=False)
+        except ProwlarrError as error:  # Prowlarr itself down or refusing: said, not a 500
+            log.warning("search failed", kind=error.kind)
+            return StreamList([message_entry(f"{error}; try again in a minute", base, raw)], found=False)
         if not found:
             return StreamList([message_entry("no results for this title on your indexers", base, raw)], False)
         try:

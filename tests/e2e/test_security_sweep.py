@@ -161,3 +161,57 @@ async def test_hostile_values_past_the_login_are_refused_never_a_5xx(tmp_path, f
         qbt = clients[4]
         qbt.headers["Authorization"] = hostile_requests(settings)[-1][3]["headers"]["Authorization"]
         assert (await qbt.get("/api/v2/torrents/info")).json() == []  # nothing was stored by the refused adds
+
+
+async def test_nobody_in_who_should_not_be(tmp_path, fresh_dsn, nats_url):
+    """Items 6–10 of the hardening, across the services as they run: guesses with header credentials are
+    banned like logins, cookies and admin changes stay on their own site, a stored secret never follows a
+    changed address, and no link is built from a Host header a client made up (9, the pool's cap on a
+    remembered link, needs the fakes: tests/stream_proxy/test_pool_mode.py)."""
+    settings = make_settings(
+        tmp_path,
+        DATABASE_URL=fresh_dsn,
+        NATS_URL=nats_url,
+        QBT_TORBOX_TOKEN="tb_sweep_token_000000001",
+        PROWLARR_URL="http://127.0.0.1:9",
+        PROWLARR_API_KEY="prowlarr-secret-key-000001",
+        DOWNLOAD_ROOT=str(tmp_path / "downloads"),
+        TRUSTED_PROXIES="10.255.255.1/32",  # the test's own address is nobody's proxy: it is a client
+    )
+    apps = every_app(settings)
+    basic_admin = {"Authorization": "Basic " + base64.b64encode(f"x:{settings.admin_token}".encode()).decode()}
+    async with AsyncExitStack() as stack:
+        bases = [await stack.enter_async_context(serving(app)) for app in apps]
+        client = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
+        _, _, proxy, notifier, shim = bases
+        # 6: five wrong passwords by Basic, on any route, and the right one no longer opens
+        wrong = {"Authorization": "Basic " + base64.b64encode(b"admin:guess").decode()}
+        for path in ("torrents/info", "app/version", "torrents/categories", "transfer/info", "app/preferences"):
+            assert (await client.get(f"{shim}/api/v2/{path}", headers=wrong)).status_code == 403
+        right = {"Authorization": "Basic " + base64.b64encode(f"admin:{settings.qbt_password}".encode()).decode()}
+        banned = await client.get(f"{shim}/api/v2/torrents/info", headers=right)
+        assert banned.status_code == 403 and "banned" in banned.text
+        # 7: cookies no other site can use, and no admin change from another site's page
+        async with httpx.AsyncClient(timeout=30) as fresh:
+            login = await fresh.post(f"{shim}/api/v2/auth/login", headers={"X-Forwarded-For": "203.0.113.1"},
+                                     data={"username": "admin", "password": settings.qbt_password})  # fmt: skip
+        assert "SameSite=Strict" in login.headers.get("set-cookie", "") and "HttpOnly" in login.headers["set-cookie"]
+        cross = basic_admin | {"Origin": "http://evil.example"}
+        for url, body in ((f"{notifier}/settings/integrations", {"coalesceSeconds": 5}),):
+            assert (await client.patch(url, json=body, headers=cross)).status_code == 403
+        # 8: a client's stored key does not go to its new address unasked
+        sab = {"type": "sabnzbd", "name": "SAB", "host": "sab", "port": 8080, "apiKey": "k" * 16}
+        added = await client.post(f"{notifier}/downloads/clients", headers=basic_admin, json=sab)
+        assert added.status_code == 201, added.text
+        moved = await client.patch(f"{notifier}/downloads/clients/{added.json()['id']}", headers=basic_admin,
+                                   json={"host": "attacker.example", "apiKey": added.json()["apiKey"]})  # fmt: skip
+        assert (moved.status_code, moved.json()["field"]) == (422, "apiKey")
+        # 10: the links in a stream answer never come from the Host header a client sent
+        config = base64.urlsafe_b64encode(b'{"stores":[{"c":"tb","t":"tb_user_token_0001"}]}').decode().rstrip("=")
+        listed = await client.get(
+            f"{proxy}/stremio/torz/{config}/stream/movie/tt0133093.json",
+            headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"},
+        )
+        assert listed.status_code == 200 and "evil.example" not in listed.text
+        assert "Prowlarr cannot be reached" in listed.json()["streams"][0]["description"]  # said, not a 500
+        assert proxy.removeprefix("http://") in listed.text  # the address the request really reached
