@@ -34,7 +34,7 @@ def concrete(path: str) -> list[str]:
     return [PARAM.sub(lambda m, fill=fill: JUNK_VALUES.get((m.group(2) or ":")[1:], fill), path) for fill in fills]
 
 
-def sweep_settings(tmp_path, fresh_dsn, nats_url):
+def sweep_settings(tmp_path, fresh_dsn, nats_url, **env):
     return make_settings(
         tmp_path,
         DATABASE_URL=fresh_dsn,
@@ -43,6 +43,7 @@ def sweep_settings(tmp_path, fresh_dsn, nats_url):
         PROWLARR_URL="http://127.0.0.1:9",
         PROWLARR_API_KEY="prowlarr-secret-key-000001",
         DOWNLOAD_ROOT=str(tmp_path / "downloads"),
+        **env,
     )
 
 
@@ -168,16 +169,8 @@ async def test_nobody_in_who_should_not_be(tmp_path, fresh_dsn, nats_url):
     banned like logins, cookies and admin changes stay on their own site, a stored secret never follows a
     changed address, and no link is built from a Host header a client made up (9, the pool's cap on a
     remembered link, needs the fakes: tests/stream_proxy/test_pool_mode.py)."""
-    settings = make_settings(
-        tmp_path,
-        DATABASE_URL=fresh_dsn,
-        NATS_URL=nats_url,
-        QBT_TORBOX_TOKEN="tb_sweep_token_000000001",
-        PROWLARR_URL="http://127.0.0.1:9",
-        PROWLARR_API_KEY="prowlarr-secret-key-000001",
-        DOWNLOAD_ROOT=str(tmp_path / "downloads"),
-        TRUSTED_PROXIES="10.255.255.1/32",  # the test's own address is nobody's proxy: it is a client
-    )
+    # the test's own address is nobody's proxy here: it is a client
+    settings = sweep_settings(tmp_path, fresh_dsn, nats_url, TRUSTED_PROXIES="10.255.255.1/32")
     apps = every_app(settings)
     basic_admin = {"Authorization": "Basic " + base64.b64encode(f"x:{settings.admin_token}".encode()).decode()}
     async with AsyncExitStack() as stack:
