@@ -89,7 +89,16 @@ class EmbeddedPostgres:
             [str(postgres_bin() / "pg_isready"), "-h", self.host, "-p", str(self.port), "-U", "postgres"],
             capture_output=True,
         )
-        return probe.returncode == 0
+        if probe.returncode != 0:
+            return False
+        # a server of ours that could not bind is still running for a moment while another answers on the
+        # port: the one answering must be the one serving our data folder (else ours is not up, and a test
+        # killing "its" server would kill nothing)
+        try:
+            answering = self._psql("SHOW data_directory")
+        except Exception:  # not answering properly yet
+            return False
+        return Path(answering).resolve() == self.pgdata.resolve()
 
     def start(self, timeout: float = 60.0, attempts: int = 3) -> EmbeddedPostgres:
         """Start on our port; if another process took it meanwhile (ours exits), try a new one."""
