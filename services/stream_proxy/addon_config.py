@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import msgspec
 
+from libs.cache import BoundedCache
 from libs.crypto import SecretBox, SecretError
 from libs.schemas.stremio import AddonConfig
 
@@ -69,17 +70,12 @@ class ConfigSealer:
 
     def __init__(self, box: SecretBox) -> None:
         self.box = box
-        self._sealed: dict[str, str] = {}
+        self._sealed: BoundedCache[str, str] = BoundedCache(10_000)  # raw config → its sealed form
 
     def reference(self, raw: str, config: AddonConfig) -> str:
         if config.stores[0].t is None:
             return raw
-        sealed = self._sealed.get(raw)
-        if sealed is None:
-            if len(self._sealed) > 10_000:
-                self._sealed.clear()
-            sealed = self._sealed[raw] = self.PREFIX + self.box.encrypt(raw).rstrip("=")
-        return sealed
+        return self._sealed.setdefault(raw, lambda: self.PREFIX + self.box.encrypt(raw).rstrip("="))
 
     def open(self, segment: str) -> str:
         """The raw configuration behind a URL segment (sealed or not); `ConfigError` when it cannot be."""

@@ -3,9 +3,9 @@ cache status, the right file in each cached torrent, then ranking and the user's
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
+from libs.cache import BoundedCache
 from libs.prowlarr import ProwlarrError
 from libs.schemas.stremio import AddonConfig, FoundRelease, Stream
 from libs.telemetry import get_logger
@@ -56,7 +56,7 @@ class StreamService:
         self.parser = parser
         self.memo_seconds = memo_seconds
         # finished lists for a few seconds: a warm answer is a dictionary lookup, not two KV reads and a ranking
-        self._memo: dict[tuple[str, MediaId, str], tuple[float, StreamList]] = {}
+        self._memo: BoundedCache[tuple[str, MediaId, str], StreamList] = BoundedCache(10_000, memo_seconds)
 
     async def streams(self, config: AddonConfig, raw: str, media: MediaId, client: Client, base: str) -> StreamList:
         """`raw`: the configuration as the links in the list carry it."""
@@ -66,14 +66,11 @@ class StreamService:
             return StreamList([message_entry(str(refusal), base, raw)], found=False)
         slot = (raw, media, base)
         remembered = self._memo.get(slot)
-        now = time.monotonic()
-        if remembered is not None and remembered[0] > now:
-            return remembered[1]
+        if remembered is not None:
+            return remembered
         listed = await self._list(key, config, raw, media, base)
         if listed.complete:
-            if len(self._memo) >= 10_000:
-                self._memo = {k: v for k, v in self._memo.items() if v[0] > now}
-            self._memo[slot] = (now + self.memo_seconds, listed)
+            self._memo.set(slot, listed)
         return listed
 
     async def _list(self, key: UserKey, config: AddonConfig, raw: str, media: MediaId, base: str) -> StreamList:

@@ -50,6 +50,10 @@ async def test_the_whole_journey_through_traefik(whole_stack, spans, log_lines):
     async with httpx.AsyncClient() as cdn:
         head = await cdn.get(location, headers={"Range": "bytes=0-15"})
     assert head.content == file_bytes(hash_of(pack), f"{pack}/{name}", 0, 15)
+    # the TV asking again is the same stream; the phone playing the link the TV resolved is one more
+    assert (await client.head(streams[0]["url"], headers={"User-Agent": "TV"})).status_code == 302
+    phone = await client.get(streams[0]["url"], headers={"User-Agent": "Phone"})
+    assert phone.status_code == 302 and phone.headers["location"] == location
 
     # Sonarr: login, the version check, a magnet
     stack.torbox.add_torrent(*EPISODE, cached=False)
@@ -89,10 +93,15 @@ async def test_the_whole_journey_through_traefik(whole_stack, spans, log_lines):
         (user,) = (await client.get("/pool/usage", headers=stack.admin)).json()["byUser"] or [None]
         return user
 
-    assert (await eventually(play_counted))["streams"] == 1
+    assert (await eventually(lambda: _with(play_counted, lambda user: user["streams"] == 2)))["streams"] == 2
 
     # and no log line of the whole journey holds a key, a token or a password
     out = log_lines.text()
     assert "requestdl" in out  # the lines TorBox's key was sent in are there, and masked
     for secret in stack.secrets:
         assert secret not in out
+
+
+async def _with(read, condition):
+    value = await read()
+    return value if value and condition(value) else None
