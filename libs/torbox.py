@@ -4,8 +4,10 @@ header, never in a URL that could be logged (the one exception, `requestdl`, is 
 
 from __future__ import annotations
 
+import email.utils
 import time
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
 
 import httpx
 import msgspec
@@ -14,6 +16,10 @@ from libs.schemas.torbox import AccountTorrent, CachedTorrent
 
 # `createtorrent` per key: 60 an hour and 10 a minute at the edge (reference: stremio_anchors §4.5)
 TORBOX_ADD_LIMITS = ((60, 3600.0), (10, 60.0))
+
+LIST_PAGE = 1000  # what `mylist` answers at most at once (its default `limit`)
+MAX_LISTED = 100_000  # an account listing stops here, whatever TorBox keeps answering
+T = TypeVar("T")
 
 ErrorKind = Literal["unauthorized", "forbidden", "rate_limited", "server_error", "network", "client_error"]
 
@@ -80,8 +86,8 @@ class TorBoxClient:
             raise TorBoxError(None, "NETWORK", type(error).__name__) from None
         elapsed = (time.perf_counter() - started) * 1000
         if response.status_code == 429:
-            retry_after = response.headers.get("retry-after")
-            raise TorBoxError(429, "RATE_LIMITED", "rate limit exceeded", float(retry_after) if retry_after else None)
+            retry_after = retry_after_seconds(response.headers.get("retry-after"))
+            raise TorBoxError(429, "RATE_LIMITED", "rate limit exceeded", retry_after)
         try:
             body = _envelope.decode(response.content)
         except msgspec.DecodeError:
@@ -105,7 +111,7 @@ class TorBoxClient:
             params={"format": "list", "list_files": "true"},
             json={"hashes": hashes},
         )
-        items = msgspec.convert(data or [], list[CachedTorrent])
+        items = _converted(data or [], list[CachedTorrent])
         return {item.hash.lower(): item for item in items}
 
     async def create_torrent(
@@ -129,13 +135,29 @@ class TorBoxClient:
         await self.call("POST", "queued/controlqueued", key, json={"queued_id": queued_id, "operation": "delete"})
 
     async def torrent(self, key: str, torrent_id: int) -> AccountTorrent:
-        """One torrent of the account, fresh (`bypass_cache`: the listing is otherwise minutes old)."""
+        """One torrent of the account, fresh (`bypass_cache`: the listing is otherwise minutes old). One deleted
+        since is a success with no data: `ITEM_NOT_FOUND`, like one that never was."""
         data, _ = await self.call("GET", "torrents/mylist", key, params={"id": torrent_id, "bypass_cache": "true"})
-        return msgspec.convert(data, AccountTorrent)
+        if data is None:
+            raise TorBoxError(404, "ITEM_NOT_FOUND", "the torrent is no longer in the account")
+        return _converted(data, AccountTorrent)
 
     async def torrents(self, key: str) -> list[AccountTorrent]:
-        data, _ = await self.call("GET", "torrents/mylist", key, params={"bypass_cache": "true"})
-        return msgspec.convert(data or [], list[AccountTorrent])
+        """Every torrent of the account, a page of `LIST_PAGE` at a time (TorBox answers at most that many at
+        once), and none when TorBox answers 404: what it says of an account that holds no torrent."""
+        found: list[AccountTorrent] = []
+        while True:
+            params = {"bypass_cache": "true", "offset": len(found), "limit": LIST_PAGE}
+            try:
+                data, _ = await self.call("GET", "torrents/mylist", key, params=params)
+            except TorBoxError as error:
+                if error.status == 404:
+                    return found
+                raise
+            page = _converted(data or [], list[AccountTorrent])
+            found += page
+            if len(page) < LIST_PAGE or len(found) >= MAX_LISTED:
+                return found
 
     async def request_download(self, key: str, torrent_id: int, file_id: int, user_ip: str | None = None) -> str:
         """The CDN link of one file. TorBox wants the key as `token=` here: this URL is ours, never a client's."""
@@ -146,3 +168,26 @@ class TorBoxClient:
         if not isinstance(data, str) or not data.startswith(("http://", "https://")):
             raise TorBoxError(200, "BAD_RESPONSE", "TorBox gave no download link")
         return data
+
+
+def _converted(data: Any, shape: type[T]) -> T:
+    try:
+        return msgspec.convert(data, shape)
+    except msgspec.ValidationError as error:
+        raise TorBoxError(200, "BAD_RESPONSE", f"TorBox answered in an unexpected shape: {error}") from None
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """`Retry-After` as seconds or as an HTTP date (RFC 9110 allows both); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())

@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from libs.http import http_client
-from libs.torbox import TorBoxClient, TorBoxError
-from tests.fakes.torbox import FakeTorBox, file_bytes
+from libs.torbox import TorBoxClient, TorBoxError, retry_after_seconds
+from tests.fakes.torbox import AccountTorrent, FakeTorBox, file_bytes
 from tests.support.asgi import serving_fake
 
 HASH = "a" * 40
@@ -140,7 +140,11 @@ async def test_control_delete(torbox):
     )
     assert deleted.json()["success"]
     gone = await client.get(f"/v1/api/torrents/mylist?id={torrent_id}", headers=auth())
-    assert gone.status_code == 404 and gone.json()["error"] == "ITEM_NOT_FOUND"
+    assert gone.status_code == 200 and gone.json()["success"] and gone.json()["data"] is None  # as TorBox
+    never = await client.get("/v1/api/torrents/mylist?id=987654", headers=auth())
+    assert never.status_code == 404 and never.json()["error"] == "ITEM_NOT_FOUND"
+    empty = await client.get("/v1/api/torrents/mylist", headers=auth())  # the account holds none now
+    assert empty.status_code == 404
 
 
 async def test_the_client_classifies_failures(torbox):
@@ -202,3 +206,42 @@ async def test_the_client_adds_lists_links_and_deletes(torbox):
         with pytest.raises(TorBoxError) as missing:
             await client.delete_queued("good-token", 12345)
         assert missing.value.code == "ITEM_NOT_FOUND"
+
+
+async def test_the_client_reads_an_empty_account_a_long_list_and_a_deleted_torrent(torbox):
+    fake, _ = torbox
+    account = fake.accounts["good-token"]
+    async with http_client("tests") as http:
+        client = TorBoxClient(http, fake.base_url)
+        assert await client.torrents("good-token") == []  # TorBox's 404 for an account with none
+        for n in range(2345):  # more than one page of 1000
+            torrent_hash = hashlib.sha1(f"t{n}".encode()).hexdigest()
+            fake.add_torrent(torrent_hash, f"T{n}", [("f.mkv", 10)])
+            fake._next_id += 1
+            account.torrents[fake._next_id] = AccountTorrent(fake._next_id, fake.catalogue[torrent_hash], 0, 0)
+        listed = await client.torrents("good-token")
+        assert len(listed) == 2345 and len({t.id for t in listed}) == 2345
+        pages = [c for c in fake.calls if c[1].endswith("/mylist")]
+        assert len(pages) == 4  # the first (404), then three pages
+        first = listed[0].id
+        await client.delete_torrent("good-token", first)
+        with pytest.raises(TorBoxError) as gone:
+            await client.torrent("good-token", first)
+        assert (gone.value.code, gone.value.kind) == ("ITEM_NOT_FOUND", "client_error")
+
+
+async def test_retry_after_as_seconds_or_as_a_date(torbox):
+    fake, _ = torbox
+    fake.retry_after_date = True
+    async with http_client("tests") as http:
+        client = TorBoxClient(http, fake.base_url)
+        for _ in range(25):  # past the fake's 20 a minute for this endpoint
+            try:
+                await client.me("good-token")
+            except TorBoxError as error:
+                limited = error
+                break
+        assert limited.kind == "rate_limited" and 55 <= limited.retry_after <= 61
+    assert retry_after_seconds("120") == 120.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: now
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None

@@ -9,8 +9,14 @@
   it fails with `ACTIVE_LIMIT` unless `as_queued`.
 - `requestdl` returns a CDN URL (or redirects with `redirect=true`); the CDN serves deterministic bytes
   for the file, with Range.
+- `mylist` as the real one answers it (StremThru `store/torbox/torrent.go`, `ListTorrents`/`GetTorrent`;
+  the official SDK `TorBox-App/torbox-sdk-py`): at most `limit` (default 1000) torrents from `offset`; a 404
+  when the account holds none (StremThru reads that 404 as an empty list; its body is not documented, so the
+  envelope with `ITEM_NOT_FOUND` is ours); `?id=` of a torrent deleted since: a success with `data: null`.
+- `createtorrent` answers `{queued_id, hash}` instead of `{torrent_id, …}` when TorBox queues the torrent
+  (`CreateTorrentOkResponseData` in the SDK has both fields).
 - Faults for tests: a key can be made to fail with a status, the whole API can be down, slowed, or
-  answer garbage.
+  answer garbage; `retry_after_date` sends `Retry-After` as an HTTP date (RFC 9110 allows either form).
 
 Run it in-process with `tests.support.asgi.serving(fake.app)`, or standalone for `make demo`.
 """
@@ -18,6 +24,7 @@ Run it in-process with `tests.support.asgi.serving(fake.app)`, or standalone for
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import hashlib
 import time
 from collections import defaultdict, deque
@@ -130,6 +137,8 @@ class FakeTorBox:
         self.cdn_ranges: list[str | None] = []  # the Range header of every CDN request
         self.dead: set[str] = set()  # hashes whose download TorBox reports failed
         self.cdn_override: dict[str, str] = {}  # hash → a URL `requestdl` hands out instead (benchmarks)
+        self.retry_after_date = False  # a 429's Retry-After as an HTTP date instead of seconds
+        self.deleted_ids: set[int] = set()  # torrents deleted from an account: `mylist?id=` answers null
         self._windows: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._next_id = 1000
         self._links: dict[str, tuple[str, str]] = {}  # CDN link id → (hash, file name)
@@ -196,9 +205,11 @@ class FakeTorBox:
         calls.append(now)
         return True
 
-    @staticmethod
-    def _too_many(retry_after: int) -> Response:
-        return PlainTextResponse("rate limit exceeded", 429, headers={"Retry-After": str(retry_after)})
+    def _too_many(self, retry_after: int) -> Response:
+        value = str(retry_after)
+        if self.retry_after_date:
+            value = email.utils.formatdate(time.time() + retry_after, usegmt=True)
+        return PlainTextResponse("rate limit exceeded", 429, headers={"Retry-After": value})
 
     async def _pause(self) -> None:
         if self.latency:
@@ -354,14 +365,23 @@ class FakeTorBox:
         account = self._gate(request, "mylist")
         if isinstance(account, Response):
             return account
-        wanted = request.query_params.get("id")
+        params = request.query_params
+        wanted = params.get("id")
         if wanted is not None:
             item = account.torrents.get(int(wanted)) if wanted.isdigit() else None
+            if item is None and wanted.isdigit() and int(wanted) in self.deleted_ids:
+                return json_response(None)
             if item is None or item.queued:
                 return error(404, "ITEM_NOT_FOUND", "Torrent not found.")
             return json_response(self._torrent_json(item))
-        items = [self._torrent_json(t) for t in account.torrents.values() if not t.queued]
-        return json_response(items)
+        offset, limit = params.get("offset", "0"), params.get("limit", "1000")
+        if not (offset.isdigit() and limit.isdigit()):
+            return error(400, "INVALID_OPTION", "Offset and limit must be numbers.")
+        listed = [t for t in account.torrents.values() if not t.queued]
+        if not listed:
+            return error(404, "ITEM_NOT_FOUND", "No torrents found.")
+        page = listed[int(offset) : int(offset) + min(int(limit), 1000)]
+        return json_response([self._torrent_json(t) for t in page])
 
     async def request_dl(self, request: Request) -> Response:
         await self._pause()
@@ -406,6 +426,7 @@ class FakeTorBox:
         if operation == "delete":
             for torrent_id in targets:
                 del account.torrents[torrent_id]
+                self.deleted_ids.add(torrent_id)
         return json_response(None, detail=f"Torrent {operation} successful.")
 
     async def control_queued(self, request: Request) -> Response:
