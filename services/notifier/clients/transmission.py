@@ -32,9 +32,14 @@ class _Answer(msgspec.Struct):
     arguments: dict[str, Any] = {}
 
 
+# libtransmission's `tr_stat_errtype`: 1 and 2 are what a tracker said (the download itself goes on, or is
+# done); only 3, a local error (disk full, files gone), fails the download
+TR_STAT_LOCAL_ERROR = 3
+
+
 def item_of(torrent: _Torrent) -> ClientItem:
     finished = torrent.percentDone >= 1
-    if torrent.error:
+    if torrent.error == TR_STAT_LOCAL_ERROR:
         state, error = "failed", torrent.errorString or f"Transmission error {torrent.error}"
     elif finished and torrent.status in (0, 5, 6):
         state, error = "completed", None
