@@ -49,6 +49,9 @@ def item_of(torrent: _Torrent) -> ClientItem:
     )
 
 
+SESSION_GONE = (401, 403)  # no (more) session: 403 up to qBittorrent 5.1, 401 from 5.2
+
+
 class QBittorrent(DownloadClient):
     """Its session lives in its own cookie jar (the shared client's jar would mix sessions of several
     clients on one host); the adapter is kept between polls, so one login serves many."""
@@ -77,7 +80,10 @@ class QBittorrent(DownloadClient):
             "/api/v2/auth/login",
             data={"username": self.config.username or "", "password": self.config.password or ""},
         )
-        if response.status_code != 200 or response.text.strip() not in ("Ok.", ""):
+        # qBittorrent up to 5.1 answers 200 `Ok.` (or `Fails.`); 5.2 answers a good login 204 with no body and
+        # a bad one 401
+        good = response.status_code == 204 or (response.status_code == 200 and response.text.strip() in ("Ok.", ""))
+        if not good:
             raise ClientError(f"{self.config.name} refused the user name or password")
         self._cookie = "session"  # kept by the jar
 
@@ -86,7 +92,7 @@ class QBittorrent(DownloadClient):
             if self._cookie is None:
                 await self._login()
             response = await self.request("GET", path, params=params)
-            if response.status_code == 403 and attempt == 0:
+            if response.status_code in SESSION_GONE and attempt == 0:
                 self._cookie = None  # the session expired: log in again once
                 continue
             if response.status_code != 200:
@@ -119,7 +125,7 @@ class QBittorrent(DownloadClient):
             if self._cookie is None:
                 await self._login()
             response = await self.request("POST", "/api/v2/torrents/add", data=form, files=files)
-            if response.status_code == 403 and attempt == 0:
+            if response.status_code in SESSION_GONE and attempt == 0:
                 self._cookie = None
                 continue
             if response.status_code != 200 or response.text.strip() == "Fails.":
