@@ -17,6 +17,9 @@ import msgspec
 from libs.telemetry import get_logger
 
 log = get_logger(__name__)
+# a download neither app matched to a series or film stays hidden from its queue unless asked for — by a
+# name of each app's own (Sonarr's and Radarr's `Queue/QueueController.cs`); each ignores the other's
+UNKNOWN_ITEMS = {"includeUnknownSeriesItems": "true", "includeUnknownMovieItems": "true"}
 
 
 class ArrInstance(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -84,7 +87,7 @@ class ArrRequeue:
         while True:
             response = await self.http.get(
                 f"{base}/api/v3/queue",
-                params={"page": page, "pageSize": 500, "includeUnknownSeriesItems": "true"},
+                params={"page": page, "pageSize": 500, **UNKNOWN_ITEMS},
                 headers=headers,
                 timeout=15,
             )

@@ -1,5 +1,10 @@
 """A fake Sonarr/Radarr queue API (v3): `GET /api/v3/queue` (paged, `X-Api-Key`) and
-`DELETE /api/v3/queue/{id}?removeFromClient=&blocklist=` (404 for an unknown id, 401 for a wrong key)."""
+`DELETE /api/v3/queue/{id}?removeFromClient=&blocklist=` (404 for an unknown id, 401 for a wrong key).
+
+As in Sonarr's `src/Sonarr.Api.V3/Queue/QueueController.cs` and Radarr's `src/Radarr.Api.V3/Queue/
+QueueController.cs`, a download the app could not match to a series or film ("unknown") is listed only when
+asked for with the app's own parameter: `includeUnknownSeriesItems` (Sonarr), `includeUnknownMovieItems`
+(Radarr); the other's is ignored."""
 
 from __future__ import annotations
 
@@ -11,8 +16,9 @@ from starlette.routing import Route
 
 
 class FakeArr:
-    def __init__(self, api_key: str = "arr-test-key") -> None:
+    def __init__(self, api_key: str = "arr-test-key", kind: str = "sonarr") -> None:
         self.api_key = api_key
+        self.unknown_parameter = {"sonarr": "includeUnknownSeriesItems", "radarr": "includeUnknownMovieItems"}[kind]
         self.queue: list[dict] = []
         self.removed: list[dict] = []  # {"id", "downloadId", "removeFromClient", "blocklist"}
         self.down = False
@@ -24,8 +30,10 @@ class FakeArr:
             ]
         )
 
-    def grab(self, download_id: str, title: str) -> None:
-        self.queue.append({"id": len(self.queue) + 1, "downloadId": download_id.upper(), "title": title})
+    def grab(self, download_id: str, title: str, unknown: bool = False) -> None:
+        """`unknown`: the app could not tell which series or film it is (a release grabbed by hand, say)."""
+        item = {"id": len(self.queue) + 1, "downloadId": download_id.upper(), "title": title, "unknown": unknown}
+        self.queue.append(item)
 
     def _denied(self, request: Request) -> Response | None:
         if self.down:
@@ -39,8 +47,10 @@ class FakeArr:
             return denied
         page = int(request.query_params.get("page", "1"))
         size = int(request.query_params.get("pageSize", "10"))
-        records = self.queue[(page - 1) * size : page * size]
-        body = {"page": page, "pageSize": size, "totalRecords": len(self.queue), "records": records}
+        with_unknown = request.query_params.get(self.unknown_parameter, "false").lower() == "true"
+        listed = [q for q in self.queue if with_unknown or not q["unknown"]]
+        records = [{k: v for k, v in q.items() if k != "unknown"} for q in listed[(page - 1) * size : page * size]]
+        body = {"page": page, "pageSize": size, "totalRecords": len(listed), "records": records}
         return Response(msgspec.json.encode(body), media_type="application/json")
 
     async def remove(self, request: Request) -> Response:

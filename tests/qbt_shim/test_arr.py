@@ -13,9 +13,9 @@ from tests.support.asgi import eventually, serving, serving_fake
 from .conftest import MOVIE, PASSWORD, SHIM_CONFIG, UNCACHED, magnet, shim_settings
 
 
-@pytest.fixture
-async def sonarr():
-    fake = FakeArr()
+@pytest.fixture(params=["sonarr", "radarr"])
+async def sonarr(request):
+    fake = FakeArr(kind=request.param)
     async with serving_fake(fake):
         yield fake
 
@@ -25,7 +25,7 @@ async def test_a_dead_torrent_is_blocklisted_in_its_categorys_sonarr(tmp_path, f
     settings = shim_settings(tmp_path, fresh_dsn, nats_url, torbox, QBT_ARR_INSTANCES=json.dumps(instances))
     torbox.dead.add(UNCACHED[0])
     sonarr.grab(MOVIE[0], "someone else's download")
-    sonarr.grab(UNCACHED[0], UNCACHED[1])
+    sonarr.grab(UNCACHED[0], UNCACHED[1], unknown=True)  # grabbed by hand: in the queue as "unknown"
     async with serving(build(settings, SHIM_CONFIG)) as base, httpx.AsyncClient(base_url=base) as client:
         await client.post("/api/v2/auth/login", data={"username": "admin", "password": PASSWORD})
         await client.post("/api/v2/torrents/add", data={"urls": magnet(UNCACHED), "category": "tv-sonarr"})
