@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from urllib.parse import parse_qs, urlparse
+import posixpath
+from urllib.parse import parse_qs, unquote, urljoin, urlparse
 
 import fastbencode
 import httpx
@@ -58,14 +59,24 @@ def magnet_name(magnet: str) -> str | None:
 MAX_TORRENT_BYTES = 10 * 1024 * 1024
 
 
-async def fetch_torrent(http: httpx.AsyncClient, url: str, timeout: float = 5.0) -> str | bytes | None:
+async def fetch_torrent(
+    http: httpx.AsyncClient, url: str, timeout: float = 5.0, *, hops: int = 1
+) -> str | bytes | None:
     """What a download link gives: the magnet a redirect points to (read from Location, never followed), or
-    the .torrent's bytes; None for anything else (an error page, too big, unreachable)."""
+    the file's bytes (a .torrent, an NZB); None for anything else (an error page, too big, unreachable).
+
+    A redirect to an http(s) URL is followed `hops` times at most: Prowlarr answers its own download link for
+    a usenet indexer, or a torrent indexer in "Redirect" mode, with a 301 to the indexer's URL (Prowlarr
+    `src/Prowlarr.Api.V1/Indexers/NewznabController.cs`)."""
     try:
         async with http.stream("GET", url, timeout=timeout, follow_redirects=False) as response:
             if response.status_code in (301, 302, 303, 307, 308):
-                location = response.headers.get("location", "")
-                return location if location.startswith("magnet:") else None
+                location = urljoin(url, response.headers.get("location", ""))
+                if location.startswith("magnet:"):
+                    return location
+                if hops > 0 and location.startswith(("http://", "https://")):
+                    return await fetch_torrent(http, location, timeout, hops=hops - 1)
+                return None
             if response.status_code != 200:
                 return None
             body = bytearray()
@@ -76,3 +87,17 @@ async def fetch_torrent(http: httpx.AsyncClient, url: str, timeout: float = 5.0)
     except httpx.HTTPError:
         return None
     return bytes(body)
+
+
+def under(url: str, base: str) -> bool:
+    """Whether `url` is one of `base`'s own (same scheme, host and port, a path inside base's), compared after
+    normalising the path: `…/prowlarr/../other` is not Prowlarr's."""
+    wanted, root = urlparse(url), urlparse(base.rstrip("/") + "/")
+    if (wanted.scheme, wanted.netloc.lower()) != (root.scheme, root.netloc.lower()) or wanted.scheme not in (
+        "http",
+        "https",
+    ):
+        return False
+    path = posixpath.normpath(unquote(wanted.path) or "/")
+    prefix = posixpath.normpath(root.path)
+    return path == prefix or path.startswith(prefix.rstrip("/") + "/")

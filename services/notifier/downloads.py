@@ -25,7 +25,7 @@ from libs.schemas import DOWNLOAD_STATUS, DownloadStatus
 from libs.schemas.notifier import ClientCreate, ClientPatch, ClientView, DownloadCreate, DownloadView, GrabRequest
 from libs.tasks import every
 from libs.telemetry import get_logger
-from libs.torrent_meta import fetch_torrent
+from libs.torrent_meta import fetch_torrent, under
 
 from .clients import ClientConfig, ClientError, ClientItem, DownloadClient, Grabbed, adapter_for
 
@@ -275,7 +275,7 @@ class Downloads:
         return self._download_view({**dict(row), "type": client["type"]})
 
     async def grab(self, body: GrabRequest, prowlarr_url: str | None) -> DownloadView:
-        if not prowlarr_url or not body.download_url.startswith(prowlarr_url.rstrip("/") + "/"):
+        if not prowlarr_url or not under(body.download_url, prowlarr_url):
             raise Invalid("downloadUrl", "the download link must be one of the configured Prowlarr's (PROWLARR_URL)")
         client = await self._row(body.client_id)
         fetched = await fetch_torrent(self.http, body.download_url, timeout=30.0)

@@ -6,6 +6,9 @@
   `tvsearch`, `indexerIds` repeated; releases with `infoHash`, `magnetUrl` and a proxied `downloadUrl`
   (`/{indexerId}/download?apikey=…&link=…`) that answers 301 to the magnet, or the .torrent itself.
   All selected indexers blocked: 400. Any indexer failure is left out of the answer (200).
+- Download links as Prowlarr's `src/Prowlarr.Api.V1/Indexers/NewznabController.cs` answers them: a usenet
+  release, or a torrent release of an indexer in "Redirect" mode, is a 301 to the indexer's own URL (served
+  here under `/site/`), where the NZB or .torrent is; `fileName` ends in `.nzb` / `.torrent`.
 - Per indexer: latency, failure, and a catalogue of releases; queries counted for `indexerstats`.
 - `broken`: every call answers 500; `garbage`: 200 with HTML.
 """
@@ -59,6 +62,7 @@ class Indexer:
     queries: int = 0
     failed_queries: int = 0
     grabs: int = 0
+    redirect: bool = False  # Prowlarr's "Redirect" setting: the download link sends the client to the indexer
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -80,6 +84,7 @@ class FakeProwlarr:
                 Route("/api/v1/indexerstatus", self.indexer_status),
                 Route("/api/v1/search", self.search),
                 Route("/{indexer:int}/download", self.download),
+                Route("/site/{indexer:int}/{file}", self.indexer_site),
                 Route("/ping", lambda request: _json({"status": "OK"})),
             ]
         )
@@ -240,11 +245,22 @@ class FakeProwlarr:
             "seeders": release.seeders,
             "leechers": 2,
             "protocol": indexer.protocol,
-            "fileName": release.title,
+            "fileName": release.title + (".nzb" if indexer.protocol == "usenet" else ".torrent"),
         }
         if release.with_info_hash:
             item["infoHash"] = release.info_hash.upper()
         return {k: v for k, v in item.items() if v is not None}  # nulls are left out, as Prowlarr does
+
+    async def indexer_site(self, request: Request) -> Response:
+        """The indexer's own download URL a redirect leads to."""
+        indexer = self.indexers.get(request.path_params["indexer"])
+        name, _, ending = request.path_params["file"].rpartition(".")
+        release = next((r for r in (indexer.releases if indexer else []) if r.info_hash == name), None)
+        body = None if release is None else (release.nzb if ending == "nzb" else release.torrent)
+        if body is None:
+            return PlainTextResponse("Not found", 404)
+        kind = "application/x-nzb" if ending == "nzb" else "application/x-bittorrent"
+        return Response(body, 200, media_type=kind)
 
     async def download(self, request: Request) -> Response:
         if request.query_params.get("apikey") != self.api_key:
@@ -255,8 +271,9 @@ class FakeProwlarr:
         if release is None:
             return PlainTextResponse("Not found", 404)
         indexer.grabs += 1
-        if release.nzb is not None:
-            return Response(release.nzb, 200, media_type="application/x-nzb")
+        if release.nzb is not None or (indexer.redirect and release.torrent is not None):
+            ending = "nzb" if release.nzb is not None else "torrent"
+            return RedirectResponse(f"{self.base_url}/site/{indexer.id}/{release.info_hash}.{ending}", 301)
         if release.torrent is not None:
             return Response(release.torrent, 200, media_type="application/x-bittorrent")
         magnet = f"magnet:?xt=urn:btih:{release.info_hash}&dn={quote(release.title)}"

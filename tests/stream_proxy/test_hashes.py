@@ -16,6 +16,9 @@ from tests.support.asgi import serving_fake
 INFO = {b"name": b"Movie.2020.1080p.mkv", b"length": 1234, b"piece length": 16384, b"pieces": b"0" * 20}
 TORRENT = fastbencode.bencode({b"announce": b"http://tracker/announce", b"info": INFO})
 TORRENT_HASH = hashlib.sha1(fastbencode.bencode(INFO)).hexdigest()
+INFO_2 = {b"name": b"Redirected.2020.mkv", b"length": 4321, b"piece length": 16384, b"pieces": b"1" * 20}
+REDIRECTED = fastbencode.bencode({b"info": INFO_2})
+REDIRECTED_HASH = hashlib.sha1(fastbencode.bencode(INFO_2)).hexdigest()
 
 
 def release(**fields) -> ProwlarrRelease:
@@ -50,6 +53,11 @@ async def test_download_links_are_read_not_followed_and_duplicates_merged():
         ],
     )
     fake.add_indexer(2, "Two", releases=[Release("Same.Hash.Worse", "b" * 40, 1, 3)])
+    # an indexer in Prowlarr's "Redirect" mode: its link is a 301 to the indexer's own .torrent, followed once
+    fake.add_indexer(
+        3, "Redirecting", redirect=True,
+        releases=[Release("Redirected.2020", REDIRECTED_HASH, 1, 4, torrent=REDIRECTED, with_info_hash=False)],
+    )  # fmt: skip
     async with serving_fake(fake):
         async with httpx.AsyncClient(base_url=fake.base_url, headers={"X-Api-Key": fake.api_key}) as client:
             found = (await client.get("/api/v1/search", params={"query": "2020"})).json()
@@ -60,6 +68,7 @@ async def test_download_links_are_read_not_followed_and_duplicates_merged():
     assert by_hash == {
         "a" * 40: "Magnet.Only.2020",
         TORRENT_HASH: "Torrent.File.2020",
+        REDIRECTED_HASH: "Redirected.2020",
         "b" * 40: "Same.Hash.Better.Seeded",
     }
 
