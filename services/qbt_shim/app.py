@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 import asyncpg
 from starlette.applications import Starlette
 
+from libs.cache import BoundedCache
 from libs.config import Settings
 from libs.outbox import Outbox
 from libs.runtime import Runtime
@@ -24,7 +26,7 @@ from libs.web import create_app
 from libs.web.forwarded import DEFAULT_TRUSTED, parse_networks
 
 from . import repository as repo
-from . import views
+from . import sync, views
 from .arr import ArrRequeue, parse_instances
 from .auth import Gate
 from .cloud import CloudWorker, TorBoxSide
@@ -49,6 +51,8 @@ class QbtShim:
         self.config_trusted = parse_networks(settings.env.get("TRUSTED_PROXIES") or DEFAULT_TRUSTED)
         self.arr_instances = parse_instances(settings.env.get("QBT_ARR_INSTANCES"))
         self._fetching: set[asyncio.Task[None]] = set()  # links of `torrents/add` being fetched
+        self._rid = 0  # sync/maindata's response id, and what each recent one answered (for the changes since)
+        self._snapshots: BoundedCache[int, sync.Snapshot] = BoundedCache(64, 600)
         self.gate = Gate(
             settings.qbt_username,
             settings.qbt_password,
@@ -153,6 +157,22 @@ class QbtShim:
     async def tags(self) -> list[str]:
         rows = await repo.torrents(self.db)
         return sorted({tag for row in rows for tag in row["tags"].split(",") if tag})
+
+    async def maindata(self, rid: int) -> dict[str, Any]:
+        """`sync/maindata` from `rid`: the full state, or what changed since (qBittorrent's protocol)."""
+        now = sync.snapshot(await self.torrents.info(), await self.torrents.categories(), await self.server_state())
+        self._rid += 1
+        before = self._snapshots.get(rid) if rid else None
+        self._snapshots.set(self._rid, now)
+        return sync.full(self._rid, now) if before is None else sync.changes(self._rid, before, now)
+
+    async def server_state(self) -> dict[str, Any]:
+        return await self.transfer_info() | {
+            "free_space_on_disk": shutil.disk_usage(self.root).free if self.root.exists() else 0,
+            "queueing": True,
+            "use_alt_speed_limits": False,
+            "refresh_interval": 1500,
+        }
 
     async def transfer_info(self) -> dict[str, Any]:
         listed = await self.torrents.info()

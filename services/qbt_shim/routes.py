@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 _HASH = re.compile(r"^[0-9a-fA-F]{40}$")
 MAX_TORRENT_BYTES = 10 * 1024 * 1024
 BUILD_INFO = {"qt": "6.4.2", "libtorrent": "2.0.10.0", "boost": "1.83.0", "openssl": "3.0.15", "bitness": 64}
+PSEUDO_TRACKERS = [
+    {"url": f"** [{name}] **", "status": 0, "tier": -1, "num_peers": 0, "num_seeds": 0, "num_leeches": 0,
+     "num_downloaded": 0, "msg": ""}
+    for name in ("DHT", "PeX", "LSD")
+]  # fmt: skip
 BANNED = "Your IP address has been banned after too many failed authentication attempts."
 
 
@@ -281,6 +286,26 @@ def routes(shim: QbtShim) -> list[Route]:
             return text("Bad Request", 400)
         return await category_call(shim.torrents.set_category, hashes, category.strip())
 
+    async def of_one(params: Params, answer: Any) -> Response:
+        """`answer` for a torrent that is here (404 for another, 400 without `hash`)."""
+        _, refusal = await one(params)
+        return refusal or json_response(answer)
+
+    async def trackers(request: Request, params: Params) -> Response:
+        # no tracker is asked (TorBox fetches the torrent): the DHT, PeX and LSD rows qBittorrent always
+        # lists, status 0, "disabled" — what its WebAPI documents them as
+        return await of_one(params, PSEUDO_TRACKERS)
+
+    async def webseeds(request: Request, params: Params) -> Response:
+        return await of_one(params, [])
+
+    async def torrent_peers(request: Request, params: Params) -> Response:
+        return await of_one(params, {"full_update": True, "rid": 1, "peers": {}, "show_flags": True})
+
+    async def maindata(request: Request, params: Params) -> Response:
+        rid = ascii_int(params.get("rid") or "0")
+        return json_response(await shim.maindata(rid or 0))
+
     async def transfer_info(request: Request, params: Params) -> Response:
         return json_response(await shim.transfer_info())
 
@@ -320,6 +345,10 @@ def routes(shim: QbtShim) -> list[Route]:
         ("torrents/removeCategories", remove_categories, True, False),
         ("torrents/setCategory", set_category, True, False),
         ("transfer/info", transfer_info, False, False),
+        ("torrents/trackers", trackers, False, False),
+        ("torrents/webseeds", webseeds, False, False),
+        ("sync/torrentPeers", torrent_peers, False, False),
+        ("sync/maindata", maindata, False, False),
     ]
     routes = [
         Route(f"/api/v2/{path}", endpoint(handler, write=is_write, public=public), **(write if is_write else read))

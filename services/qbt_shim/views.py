@@ -125,7 +125,7 @@ def torrent_info(row: Mapping[str, Any], live: Live | None, now: datetime) -> di
         "size": size,
         "state": f.state,
         "super_seeding": False,
-        "tags": row["tags"],
+        "tags": ", ".join(sorted(t for t in row["tags"].split(",") if t)),  # as qBittorrent writes them
         "time_active": max(0, int((now - row["added_on"]).total_seconds())),
         "total_size": size,
         "tracker": "",
