@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -68,13 +68,9 @@ class BoundedCache(Generic[K, V]):
         now = self.clock()
         return [key for key, (expires_at, _) in self._items.items() if expires_at > now]
 
-    def values(self) -> Iterator[V]:
+    def values(self) -> list[V]:
         now = self.clock()
-        return iter([value for expires_at, value in self._items.values() if expires_at > now])
-
-    def items(self) -> list[tuple[K, V]]:
-        now = self.clock()
-        return [(key, value) for key, (expires_at, value) in self._items.items() if expires_at > now]
+        return [value for expires_at, value in self._items.values() if expires_at > now]
 
     def clear(self) -> None:
         self._items.clear()

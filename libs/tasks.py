@@ -33,8 +33,11 @@ async def nap(seconds: float, wake: asyncio.Event | None = None) -> None:
     if wake is None:
         await asyncio.sleep(seconds)
         return
+    # `asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` can swallow a cancellation that arrives as
+    # the event is set, and the loop then never ends (a service's shutdown hung on it)
     try:
-        await asyncio.wait_for(wake.wait(), timeout=seconds)
+        async with asyncio.timeout(seconds):
+            await wake.wait()
     except TimeoutError:
         pass
 

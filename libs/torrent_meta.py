@@ -93,10 +93,9 @@ def under(url: str, base: str) -> bool:
     """Whether `url` is one of `base`'s own (same scheme, host and port, a path inside base's), compared after
     normalising the path: `…/prowlarr/../other` is not Prowlarr's."""
     wanted, root = urlparse(url), urlparse(base.rstrip("/") + "/")
-    if (wanted.scheme, wanted.netloc.lower()) != (root.scheme, root.netloc.lower()) or wanted.scheme not in (
-        "http",
-        "https",
-    ):
+    if wanted.scheme not in ("http", "https"):
+        return False
+    if (wanted.scheme, wanted.netloc.lower()) != (root.scheme, root.netloc.lower()):
         return False
     path = posixpath.normpath(unquote(wanted.path) or "/")
     prefix = posixpath.normpath(root.path)

@@ -160,32 +160,21 @@ class QbtShim:
 
     async def maindata(self, rid: int) -> dict[str, Any]:
         """`sync/maindata` from `rid`: the full state, or what changed since (qBittorrent's protocol)."""
-        now = sync.snapshot(await self.torrents.info(), await self.torrents.categories(), await self.server_state())
-        self._rid += 1
-        before = self._snapshots.get(rid) if rid else None
-        self._snapshots.set(self._rid, now)
-        return sync.full(self._rid, now) if before is None else sync.changes(self._rid, before, now)
-
-    async def server_state(self) -> dict[str, Any]:
-        return await self.transfer_info() | {
+        listed = await self.torrents.info()
+        server_state = transfer_figures(listed) | {
             "free_space_on_disk": shutil.disk_usage(self.root).free if self.root.exists() else 0,
             "queueing": True,
             "use_alt_speed_limits": False,
             "refresh_interval": 1500,
         }
+        now = sync.snapshot(listed, await self.torrents.categories(), server_state)
+        self._rid += 1
+        before = self._snapshots.get(rid) if rid else None
+        self._snapshots.set(self._rid, now)
+        return sync.full(self._rid, now) if before is None else sync.changes(self._rid, before, now)
 
     async def transfer_info(self) -> dict[str, Any]:
-        listed = await self.torrents.info()
-        return {
-            "connection_status": "connected",
-            "dht_nodes": 0,
-            "dl_info_data": sum(t["downloaded"] for t in listed),
-            "dl_info_speed": sum(t["dlspeed"] for t in listed),
-            "dl_rate_limit": 0,
-            "up_info_data": 0,
-            "up_info_speed": 0,
-            "up_rate_limit": 0,
-        }
+        return transfer_figures(await self.torrents.info())
 
     def preferences(self) -> dict[str, Any]:
         """What Sonarr and Radarr read, as they need it: no removal by ratio (they remove finished torrents
@@ -218,6 +207,20 @@ class QbtShim:
             "dl_limit": 0,
             "up_limit": 0,
         }
+
+
+def transfer_figures(listed: list[dict[str, Any]]) -> dict[str, Any]:
+    """`transfer/info` (and `server_state`'s first fields) from the torrents as `torrents/info` lists them."""
+    return {
+        "connection_status": "connected",
+        "dht_nodes": 0,
+        "dl_info_data": sum(t["downloaded"] for t in listed),
+        "dl_info_speed": sum(t["dlspeed"] for t in listed),
+        "dl_rate_limit": 0,
+        "up_info_data": 0,
+        "up_info_speed": 0,
+        "up_rate_limit": 0,
+    }
 
 
 def build(settings: Settings, config: ShimConfig | None = None) -> Starlette:

@@ -41,9 +41,21 @@ class TorBoxSide:
     events: StatusEvents
     config: ShimConfig
 
+    async def fail(self, torrent_hash: str, message: str) -> None:
+        """The torrent ends in `error` with `message`, and its event commits with that."""
+        async with transaction(self.db) as connection:
+            row = await repo.torrent(connection, torrent_hash)
+            if row is None:  # deleted meanwhile
+                return
+            await repo.fail(connection, torrent_hash, message)
+            await self.events.changed(
+                torrent_hash, row["name"], "error", row["category"], error=message, connection=connection
+            )
+
 
 class CloudWorker:
     def __init__(self, side: TorBoxSide) -> None:
+        self.side = side
         self.db, self.torbox, self.key, self.events, self.config = (
             side.db, side.torbox, side.key, side.events, side.config,
         )  # fmt: skip
@@ -105,7 +117,7 @@ class CloudWorker:
         elif error.kind == "rate_limited":
             await repo.retry_later(self.db, row["hash"], _later(error.retry_after or 60), "TorBox: rate limited")
         elif error.kind == "client_error":
-            await self._fail(row, f"TorBox refused it: {error.detail or error.code}")
+            await self.side.fail(row["hash"], f"TorBox refused it: {error.detail or error.code}")
         else:
             await self.key.failed(error)
             await repo.retry_later(self.db, row["hash"], _later(30), f"TorBox: {error.code}")
@@ -127,12 +139,12 @@ class CloudWorker:
             if item is None:
                 continue  # still queued at TorBox, or not listed yet (its listing lags a little)
             if cloud_is_dead(item.download_state):
-                await self._fail(row, f"TorBox: the download {item.download_state.strip()}")
+                await self.side.fail(row["hash"], f"TorBox: the download {item.download_state.strip()}")
                 self.on_dead(row["hash"], row["category"])
             elif item.ready:
                 refused = next(filter(None, (unsavable(path_in_torrent(f.name)) for f in item.files)), None)
                 if refused is not None:
-                    await self._fail(row, f"TorBox lists a file that cannot be saved: {refused}")
+                    await self.side.fail(row["hash"], f"TorBox lists a file that cannot be saved: {refused}")
                     continue
                 files = [
                     (i, str(safe_relative(path_in_torrent(f.name))), f.size, f.id) for i, f in enumerate(item.files)
@@ -160,14 +172,6 @@ class CloudWorker:
         )
         if row["phase"] == "submitted":
             await self.events.changed(row["hash"], row["name"], "cloud", row["category"], connection=connection)
-
-    async def _fail(self, row: asyncpg.Record, message: str) -> None:
-        """The torrent ends in `error`, and its event commits with that."""
-        async with transaction(self.db) as connection:
-            await repo.fail(connection, row["hash"], message)
-            await self.events.changed(
-                row["hash"], row["name"], "error", row["category"], error=message, connection=connection
-            )
 
     async def forget(self, rows: list[asyncpg.Record]) -> None:
         """Deleted here: deleted at TorBox too (the torrent, or the queued item), so nothing stays queued."""

@@ -61,6 +61,7 @@ class Progress:
 
 class Downloader:
     def __init__(self, side: TorBoxSide, root: Path) -> None:
+        self.side = side
         self.db, self.torbox, self.key, self.events, self.config = (
             side.db, side.torbox, side.key, side.events, side.config,
         )  # fmt: skip
@@ -162,7 +163,7 @@ class Downloader:
                 log.warning("download interrupted; will resume", hash=row["hash"], error=str(error)[:200])
                 return
             except PathRefused as refused:
-                await self._fail(row["hash"], str(refused))
+                await self.side.fail(row["hash"], str(refused))
                 return
         progress.stalled = False
         progress.files[row["index"]] = row["size"]
@@ -233,16 +234,6 @@ class Downloader:
             files=files,
             connection=connection,
         )
-
-    async def _fail(self, torrent_hash: str, message: str) -> None:
-        async with transaction(self.db) as connection:
-            row = await repo.torrent(connection, torrent_hash)
-            if row is None:
-                return
-            await repo.fail(connection, torrent_hash, message)
-            await self.events.changed(
-                torrent_hash, row["name"], "error", row["category"], error=message, connection=connection
-            )
 
 
 def _size_of(path: Path) -> int | None:

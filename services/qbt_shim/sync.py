@@ -21,27 +21,28 @@ def full(rid: int, now: Snapshot) -> dict[str, Any]:
 
 
 def changes(rid: int, before: Snapshot, now: Snapshot) -> dict[str, Any]:
-    answer: dict[str, Any] = {"rid": rid}
     torrents = {}
     for torrent_hash, info in now["torrents"].items():
         old = before["torrents"].get(torrent_hash)
-        changed = info if old is None else {k: v for k, v in info.items() if old.get(k) != v}
-        if changed:
+        if changed := (info if old is None else _changed(old, info)):
             torrents[torrent_hash] = changed
-    if torrents:
-        answer["torrents"] = torrents
-    if removed := [h for h in before["torrents"] if h not in now["torrents"]]:
-        answer["torrents_removed"] = removed
-    categories = {n: c for n, c in now["categories"].items() if before["categories"].get(n) != c}
-    if categories:
-        answer["categories"] = categories
-    if removed := [n for n in before["categories"] if n not in now["categories"]]:
-        answer["categories_removed"] = removed
-    if added := [t for t in now["tags"] if t not in before["tags"]]:
-        answer["tags"] = added
-    if removed := [t for t in before["tags"] if t not in now["tags"]]:
-        answer["tags_removed"] = removed
-    state = {k: v for k, v in now["server_state"].items() if before["server_state"].get(k) != v}
-    if state:
-        answer["server_state"] = state
-    return answer
+    answer = {
+        "torrents": torrents,
+        "torrents_removed": _gone(before["torrents"], now["torrents"]),
+        "categories": _changed(before["categories"], now["categories"]),
+        "categories_removed": _gone(before["categories"], now["categories"]),
+        "tags": _gone(now["tags"], before["tags"]),  # added: in now, not before
+        "tags_removed": _gone(before["tags"], now["tags"]),
+        "server_state": _changed(before["server_state"], now["server_state"]),
+    }
+    return {"rid": rid} | {key: value for key, value in answer.items() if value}  # nothing said of what stayed
+
+
+def _changed(before: dict[str, Any], now: dict[str, Any]) -> dict[str, Any]:
+    """The entries of `now` that are new or differ from `before`."""
+    return {key: value for key, value in now.items() if before.get(key) != value}
+
+
+def _gone(before, now) -> list[str]:
+    """What `before` held that `now` does not."""
+    return [key for key in before if key not in now]
