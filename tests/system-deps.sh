@@ -5,7 +5,7 @@ set -euo pipefail
 declare -A packages=(
   [docker-compose]=docker-compose   # validates deploy/docker-compose.yml
   [chromium]=chromium               # page tests in headless Chromium
-  [npm]=npm                         # the Stremio add-on linter (tests/node)
+  [npm]=npm                         # tests/node: the Stremio add-on linter, @ctrl/qbittorrent
   [qbittorrent-nox]=qbittorrent-nox # qbt-shim's conformance with the real qBittorrent; notifier's clients
   [transmission-daemon]=transmission-daemon  # notifier's Transmission client
   [nzbget]=nzbget                   # notifier's NZBGet client
@@ -24,7 +24,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     || { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
 fi
 
-# Node tools the tests call, pinned by tests/node/package-lock.json
-if [ ! -d tests/node/node_modules/stremio-addon-linter ] || [ ! -d tests/node/node_modules/playwright-core ]; then
-  (cd tests/node && npm ci --silent --no-audit --no-fund)
-fi
+# Node tools the tests call, pinned by tests/node/package-lock.json (installed again when one is missing)
+for module in stremio-addon-linter playwright-core @ctrl/qbittorrent; do
+  if [ ! -d "tests/node/node_modules/$module" ]; then
+    (cd tests/node && npm ci --silent --no-audit --no-fund)
+    break
+  fi
+done

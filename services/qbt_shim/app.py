@@ -149,15 +149,6 @@ class QbtShim:
             self.cloud.nudge()
             self.downloader.nudge()
 
-    async def add_tags(self, hashes: list[str] | None, tags: list[str]) -> None:
-        if hashes is None:
-            hashes = [row["hash"] for row in await repo.torrents(self.db)]
-        await repo.add_tags(self.db, hashes, tags)
-
-    async def tags(self) -> list[str]:
-        rows = await repo.torrents(self.db)
-        return sorted({tag for row in rows for tag in row["tags"].split(",") if tag})
-
     async def maindata(self, rid: int) -> dict[str, Any]:
         """`sync/maindata` from `rid`: the full state, or what changed since (qBittorrent's protocol)."""
         listed = await self.torrents.info()
@@ -167,7 +158,7 @@ class QbtShim:
             "use_alt_speed_limits": False,
             "refresh_interval": 1500,
         }
-        now = sync.snapshot(listed, await self.torrents.categories(), server_state)
+        now = sync.snapshot(listed, await self.torrents.categories(), await self.torrents.tags(), server_state)
         self._rid += 1
         before = self._snapshots.get(rid) if rid else None
         self._snapshots.set(self._rid, now)

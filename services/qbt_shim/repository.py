@@ -10,7 +10,8 @@ import asyncpg
 Db = asyncpg.Pool | asyncpg.Connection
 
 TORRENT_COLUMNS = """hash, name, magnet, category, tags, save_path, phase, stopped, torbox_id, torbox_queued_id,
-    cloud_state, cloud_progress, cloud_speed, cloud_eta, size, error, retry_at, added_on, completion_on"""
+    cloud_state, cloud_progress, cloud_speed, cloud_eta, size, error, retry_at, added_on, completion_on,
+    ratio_limit, seeding_time_limit, inactive_seeding_time_limit"""
 
 
 async def insert_torrent(
@@ -24,12 +25,15 @@ async def insert_torrent(
     tags: str,
     save_path: str,
     stopped: bool,
+    limits: tuple[float, int, int] = (-2, -2, -2),
 ) -> bool:
-    """False when a torrent with this hash is already there (the client's second add adopts it)."""
+    """False when a torrent with this hash is already there (qBittorrent adds it once). `limits`: ratio,
+    seeding minutes, inactive seeding minutes."""
     inserted = await db.fetchval(
         """
-        INSERT INTO qbt_torrents (hash, name, magnet, torrent_file, category, tags, save_path, stopped)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        INSERT INTO qbt_torrents (hash, name, magnet, torrent_file, category, tags, save_path, stopped,
+                                  ratio_limit, seeding_time_limit, inactive_seeding_time_limit)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT (hash) DO NOTHING
         RETURNING true
         """,
@@ -41,6 +45,7 @@ async def insert_torrent(
         tags,
         save_path,
         stopped,
+        *limits,
     )
     return bool(inserted)
 
@@ -97,16 +102,61 @@ async def set_stopped(db: Db, hashes: list[str] | None, stopped: bool) -> None:
     )
 
 
-async def add_tags(db: Db, hashes: list[str], tags: list[str]) -> None:
+async def set_share_limits(db: Db, hashes: list[str] | None, limits: tuple[float, int, int]) -> None:
     await db.execute(
         """
+        UPDATE qbt_torrents SET ratio_limit = $2, seeding_time_limit = $3, inactive_seeding_time_limit = $4
+        WHERE $1::text[] IS NULL OR hash = ANY($1::text[])
+        """,
+        hashes,
+        *limits,
+    )
+
+
+# tags: a set of their own (qBittorrent keeps a tag until deleteTags); a torrent's are a sorted ',' list
+
+
+async def tags(db: Db) -> list[str]:
+    return [row["name"] for row in await db.fetch("SELECT name FROM qbt_tags ORDER BY name")]
+
+
+async def create_tags(db: Db, tags: list[str]) -> None:
+    await db.execute("INSERT INTO qbt_tags (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", tags)
+
+
+async def add_tags(db: Db, hashes: list[str] | None, tags: list[str]) -> None:
+    """Give the torrents (None: all) these tags, creating the ones that are new."""
+    await db.execute(
+        """
+        WITH created AS (INSERT INTO qbt_tags (name) SELECT unnest($2::text[]) ON CONFLICT DO NOTHING)
         UPDATE qbt_torrents SET tags = array_to_string(ARRAY(
             SELECT DISTINCT t FROM unnest(string_to_array(nullif(tags, ''), ',') || $2::text[]) t ORDER BY t), ',')
-        WHERE hash = ANY($1::text[])
+        WHERE $1::text[] IS NULL OR hash = ANY($1::text[])
         """,
         hashes,
         tags,
     )
+
+
+async def remove_tags(db: Db, hashes: list[str] | None, tags: list[str] | None) -> None:
+    """Take these tags (None: every tag) off the torrents (None: all); the tags themselves stay."""
+    await db.execute(
+        """
+        UPDATE qbt_torrents SET tags = CASE WHEN $2::text[] IS NULL THEN '' ELSE array_to_string(ARRAY(
+            SELECT t FROM unnest(string_to_array(nullif(tags, ''), ',')) t WHERE NOT t = ANY($2::text[])
+            ORDER BY t), ',') END
+        WHERE $1::text[] IS NULL OR hash = ANY($1::text[])
+        """,
+        hashes,
+        tags,
+    )
+
+
+async def delete_tags(db: Db, tags: list[str]) -> None:
+    """Delete the tags, and take them off every torrent."""
+    async with db.acquire() as connection, connection.transaction():
+        await connection.execute("DELETE FROM qbt_tags WHERE name = ANY($1::text[])", tags)
+        await remove_tags(connection, None, tags)
 
 
 # categories

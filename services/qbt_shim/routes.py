@@ -20,13 +20,24 @@ from libs.web.forwarded import request_ip
 from .auth import Access
 from .config import APP_VERSION, WEBAPI_VERSION
 from .paths import PathRefused
-from .torrents import AddOptions, BadTorrent, Conflict, NewTorrent, from_magnet, from_torrent_file
+from .torrents import (
+    USE_GLOBAL,
+    AddOptions,
+    BadTorrent,
+    Conflict,
+    NewTorrent,
+    ShareLimits,
+    from_magnet,
+    from_torrent_file,
+    tag_list,
+)
 from .widget import widget_body
 
 if TYPE_CHECKING:
     from .app import QbtShim
 
 _HASH = re.compile(r"^[0-9a-fA-F]{40}$")
+_NUMBER = re.compile(r"^\s*-?[0-9]{1,12}(\.[0-9]{1,12})?\s*$")
 MAX_TORRENT_BYTES = 10 * 1024 * 1024
 BUILD_INFO = {"qt": "6.4.2", "libtorrent": "2.0.10.0", "boost": "1.83.0", "openssl": "3.0.15", "bitness": 64}
 PSEUDO_TRACKERS = [
@@ -64,10 +75,29 @@ class Params:
             return value if isinstance(value, str) else None
         return self.query.get(name)
 
-    def files(self, name: str) -> list[UploadFile]:
+    def uploads(self) -> list[UploadFile]:
+        """Every file of the form, whatever its part is named — as qBittorrent reads them: Sonarr names the
+        part `torrents`, qbittorrent-api `torrent__1`…, @ctrl/qbittorrent (Homarr) `file`."""
         if self.form is None:
             return []
-        return [f for f in self.form.getlist(name) if isinstance(f, UploadFile)]
+        return [value for _, value in self.form.multi_items() if isinstance(value, UploadFile)]
+
+    def number(self, name: str, default: float | None = None) -> float | None:
+        """A decimal parameter (qBittorrent's ratios and minutes); the default when absent, None when it is not
+        a number — where qBittorrent would quietly take 0, the shim says 400."""
+        raw = self.get(name)
+        if raw is None or raw == "":
+            return default
+        return float(raw) if _NUMBER.match(raw) else None
+
+    def share_limits(self, required: bool) -> ShareLimits | None:
+        """`ratioLimit`, `seedingTimeLimit` (both required by `setShareLimits`), `inactiveSeedingTimeLimit`."""
+        default = None if required else USE_GLOBAL
+        ratio, seeding = self.number("ratioLimit", default), self.number("seedingTimeLimit", default)
+        inactive = self.number("inactiveSeedingTimeLimit", USE_GLOBAL)
+        if ratio is None or seeding is None or inactive is None:
+            return None
+        return ShareLimits.clamped(ratio, int(seeding), int(inactive))
 
     def hashes(self, name: str = "hashes") -> list[str] | bool | None:
         """The `|`-separated hashes (lowercase); None for `all`; False when the parameter is missing."""
@@ -175,8 +205,11 @@ def routes(shim: QbtShim) -> list[Route]:
         return refusal or json_response(await shim.files(row))
 
     async def add(request: Request, params: Params) -> Response:
+        limits = params.share_limits(required=False)
+        if limits is None:
+            return text("Bad Request", 400)
         items: list[NewTorrent] = []
-        for upload in params.files("torrents"):
+        for upload in params.uploads():
             data = await upload.read()
             try:
                 items.append(from_torrent_file(data, upload.filename or "upload.torrent"))
@@ -196,13 +229,13 @@ def routes(shim: QbtShim) -> list[Route]:
         options = AddOptions(
             category=params.get("category") or "",
             savepath=params.get("savepath") or params.get("savePath"),
-            tags=",".join(t.strip() for t in (params.get("tags") or "").split(",") if t.strip()),
+            tags=params.get("tags") or "",
             stopped=truthy(params.get("stopped")) or truthy(params.get("paused")),
+            limits=limits,
         )
         try:
-            if items:
-                await shim.torrents.add(items, options)
-            else:  # what the links' torrents would be refused for is refused now, while someone hears it
+            added = await shim.torrents.add(items, options) if items else 0
+            if not items:  # what the links' torrents would be refused for is refused now, while someone hears it
                 await shim.torrents.save_path_for(options.category, options.savepath)
         except PathRefused as refused:
             return text(str(refused), 400)
@@ -210,7 +243,8 @@ def routes(shim: QbtShim) -> list[Route]:
             return text(str(conflict), 409)
         if links and not shim.add_links_later(links, options):
             return text("Fails.")
-        return text("Ok.")
+        # as qBittorrent: `Ok.` when at least one torrent (or link) is taken, `Fails.` when all were already here
+        return text("Ok." if added or links else "Fails.")
 
     async def delete(request: Request, params: Params) -> Response:
         hashes = params.hashes()
@@ -234,20 +268,42 @@ def routes(shim: QbtShim) -> list[Route]:
         return await bulk(request, params, lambda h: shim.set_stopped(h, False))
 
     async def accepted(request: Request, params: Params) -> Response:
-        """Calls Sonarr makes after an add that mean nothing here (priorities, share limits, force start)."""
+        """Calls Sonarr makes after an add that mean nothing here (priorities, force start)."""
         if params.hashes() is False:
             return text("Bad Request", 400)
         return text("")
 
-    async def add_tags(request: Request, params: Params) -> Response:
-        hashes = params.hashes()
-        if hashes is False or params.get("tags") is None:
+    async def set_share_limits(request: Request, params: Params) -> Response:
+        hashes, limits = params.hashes(), params.share_limits(required=True)
+        if hashes is False or limits is None:
             return text("Bad Request", 400)
-        await shim.add_tags(hashes, [t.strip() for t in (params.get("tags") or "").split(",") if t.strip()])
+        await shim.torrents.set_share_limits(hashes, limits)
         return text("")
 
+    async def tagged(params: Params, action, *, hashes: bool = True, tags_required: bool = True) -> Response:
+        """The tag calls: `hashes` (unless the call has none) and `tags` (comma-separated) required, except
+        removeTags, whose missing `tags` means all of them."""
+        chosen = params.hashes() if hashes else None
+        raw = params.get("tags")
+        if chosen is False or (raw is None and tags_required):
+            return text("Bad Request", 400)
+        await action(*([chosen] if hashes else []), None if raw is None else tag_list(raw))
+        return text("")
+
+    async def add_tags(request: Request, params: Params) -> Response:
+        return await tagged(params, shim.torrents.add_tags)
+
+    async def remove_tags(request: Request, params: Params) -> Response:
+        return await tagged(params, shim.torrents.remove_tags, tags_required=False)
+
+    async def create_tags(request: Request, params: Params) -> Response:
+        return await tagged(params, shim.torrents.create_tags, hashes=False)
+
+    async def delete_tags(request: Request, params: Params) -> Response:
+        return await tagged(params, shim.torrents.delete_tags, hashes=False)
+
     async def tags(request: Request, params: Params) -> Response:
-        return json_response(await shim.tags())
+        return json_response(await shim.torrents.tags())
 
     async def categories(request: Request, params: Params) -> Response:
         return json_response(await shim.torrents.categories())
@@ -331,13 +387,16 @@ def routes(shim: QbtShim) -> list[Route]:
         ("torrents/pause", stop, True, False),
         ("torrents/start", start, True, False),
         ("torrents/resume", start, True, False),
-        ("torrents/setShareLimits", accepted, True, False),
+        ("torrents/setShareLimits", set_share_limits, True, False),
         ("torrents/topPrio", accepted, True, False),
         ("torrents/bottomPrio", accepted, True, False),
         ("torrents/increasePrio", accepted, True, False),
         ("torrents/decreasePrio", accepted, True, False),
         ("torrents/setForceStart", accepted, True, False),
         ("torrents/addTags", add_tags, True, False),
+        ("torrents/removeTags", remove_tags, True, False),
+        ("torrents/createTags", create_tags, True, False),
+        ("torrents/deleteTags", delete_tags, True, False),
         ("torrents/tags", tags, False, False),
         ("torrents/categories", categories, False, False),
         ("torrents/createCategory", create_category, True, False),

@@ -10,8 +10,9 @@ from typing import Any
 Snapshot = dict[str, Any]  # {"torrents": {hash: info}, "categories": {...}, "tags": [...], "server_state": {...}}
 
 
-def snapshot(torrents: list[dict[str, Any]], categories: dict[str, Any], server_state: dict[str, Any]) -> Snapshot:
-    tags = sorted({tag.strip() for t in torrents for tag in t["tags"].split(",") if tag.strip()})
+def snapshot(
+    torrents: list[dict[str, Any]], categories: dict[str, Any], tags: list[str], server_state: dict[str, Any]
+) -> Snapshot:
     listed = {t["hash"]: {k: v for k, v in t.items() if k != "hash"} for t in torrents}
     return {"torrents": listed, "categories": categories, "tags": tags, "server_state": server_state}
 

@@ -69,6 +69,31 @@ class NewTorrent:
     torrent_file: bytes | None = None
 
 
+USE_GLOBAL, NO_LIMIT = -2, -1
+MAX_RATIO, MAX_MINUTES = 9998.0, 525_600  # qBittorrent's bounds (a year of seeding)
+
+
+@dataclass(frozen=True)
+class ShareLimits:
+    """A torrent's share limits as qBittorrent keeps them: -2 the global limit, -1 none; times in minutes."""
+
+    ratio: float = USE_GLOBAL
+    seeding_minutes: int = USE_GLOBAL
+    inactive_minutes: int = USE_GLOBAL
+
+    @classmethod
+    def clamped(cls, ratio: float, seeding_minutes: int, inactive_minutes: int = USE_GLOBAL) -> ShareLimits:
+        """As qBittorrent stores what it is sent: below -2 is no limit, above its maximum the maximum."""
+
+        def bound(value, top):
+            return NO_LIMIT if value < USE_GLOBAL else min(value, top)
+
+        return cls(bound(ratio, MAX_RATIO), bound(seeding_minutes, MAX_MINUTES), bound(inactive_minutes, MAX_MINUTES))
+
+    def row(self) -> tuple[float, int, int]:
+        return (self.ratio, self.seeding_minutes, self.inactive_minutes)
+
+
 @dataclass(frozen=True)
 class AddOptions:
     """What a `torrents/add` says of where and how its torrents go."""
@@ -77,6 +102,12 @@ class AddOptions:
     savepath: str | None = None
     tags: str = ""
     stopped: bool = False
+    limits: ShareLimits = ShareLimits()
+
+
+def tag_list(raw: str | None) -> list[str]:
+    """qBittorrent's comma-separated tags, trimmed, the empty ones dropped."""
+    return [tag.strip() for tag in (raw or "").split(",") if tag.strip()]
 
 
 def from_magnet(magnet: str) -> NewTorrent | None:
@@ -158,9 +189,11 @@ class TorrentService:
         return str(self.root.resolve())
 
     async def add(self, items: list[NewTorrent], options: AddOptions) -> int:
-        """Record each new torrent (a hash already here is adopted, not added twice); how many are new."""
+        """Record each new torrent; how many were new — a hash already here is not added again, and an add of
+        nothing new is qBittorrent's `Fails.` (Sonarr then knows the grab did not happen)."""
         category = options.category
         save_path = await self.save_path_for(category, options.savepath)
+        tags = sorted(set(tag_list(options.tags)))
         added = 0
         for item in items:
             async with transaction(self.db) as connection:
@@ -171,12 +204,14 @@ class TorrentService:
                     magnet=item.magnet,
                     torrent_file=item.torrent_file,
                     category=category,
-                    tags=options.tags,
+                    tags=",".join(tags),
                     save_path=save_path,
                     stopped=options.stopped,
+                    limits=options.limits.row(),
                 )
                 if new:
                     added += 1
+                    await repo.create_tags(connection, tags)
                     await self.events.changed(item.hash, item.name, "queued", category, connection=connection)
         if added:
             self.on_added()
@@ -206,6 +241,26 @@ class TorrentService:
         if offset:
             listed = listed[offset:]  # a negative offset counts from the end, as in qBittorrent
         return listed[:limit] if limit and limit > 0 else listed
+
+    async def set_share_limits(self, hashes: list[str] | None, limits: ShareLimits) -> None:
+        await repo.set_share_limits(self.db, hashes, limits.row())
+
+    # tags
+
+    async def tags(self) -> list[str]:
+        return await repo.tags(self.db)
+
+    async def create_tags(self, tags: list[str]) -> None:
+        await repo.create_tags(self.db, tags)
+
+    async def add_tags(self, hashes: list[str] | None, tags: list[str]) -> None:
+        await repo.add_tags(self.db, hashes, tags)
+
+    async def remove_tags(self, hashes: list[str] | None, tags: list[str] | None) -> None:
+        await repo.remove_tags(self.db, hashes, tags)
+
+    async def delete_tags(self, tags: list[str]) -> None:
+        await repo.delete_tags(self.db, tags)
 
     async def delete(self, hashes: list[str] | None, delete_files: bool) -> None:
         async with transaction(self.db) as connection:

@@ -2,8 +2,13 @@
 what the local downloader knows right now. Pure: the keys and value types are qBittorrent 4.5/5.1's, checked
 against a real `qbittorrent-nox` in the tests.
 
-Share limits: a finished torrent reports ratio 1 with a ratio limit of 1, so Sonarr and Radarr see it has
-reached its limit, move the files on import and then delete the torrent themselves (`deleteFiles=true`).
+Share limits: the shim never uploads — TorBox seeds in the cloud — so a finished torrent has done here all the
+sharing it ever will. It reports the limits the client set (`torrents/add`, `setShareLimits`) and a ratio that
+has reached them: ratio limit 1 when the client left it to the global one (-2), and a ratio of at least the
+limit. Sonarr and Radarr (HasReachedSeedLimit: `ratio_limit >= 0 and ratio >= ratio_limit`) then move the
+files on import and delete the torrent (`deleteFiles=true`) — a lower ratio would keep them from ever removing
+it, and the download folder would fill. A client that asked for no limit (-1) gets none: it keeps the torrent.
+The seeding time counts from completion, as TorBox's seeding does.
 """
 
 from __future__ import annotations
@@ -71,8 +76,40 @@ def figures(row: Mapping[str, Any], live: Live | None) -> Figures:
     return Figures(state, done, downloaded if phase in ("local", "completed") else 0, speed, eta)
 
 
+@dataclass(frozen=True)
+class Sharing:
+    ratio: float
+    ratio_limit: float
+    seeding_time: int  # seconds
+    seeding_time_limit: int  # minutes, -2 global, -1 none
+    inactive_seeding_time_limit: int
+
+    @property
+    def max_seeding_time(self) -> int:
+        return max(self.seeding_time_limit, -1)
+
+    @property
+    def max_inactive_seeding_time(self) -> int:
+        return max(self.inactive_seeding_time_limit, -1)
+
+
+def sharing(row: Mapping[str, Any], now: datetime) -> Sharing:
+    ratio_limit = 1.0 if row["ratio_limit"] == -2 else row["ratio_limit"]  # the shim's own global limit: 1
+    finished = row["phase"] == "completed"
+    ratio = max(1.0, ratio_limit) if finished else 0.0
+    seeding = int((now - row["completion_on"]).total_seconds()) if finished and row["completion_on"] else 0
+    limits = row["seeding_time_limit"], row["inactive_seeding_time_limit"]
+    return Sharing(_whole(ratio), _whole(ratio_limit), max(0, seeding), *limits)
+
+
+def _whole(value: float) -> float | int:
+    """An integral ratio as qBittorrent's JSON writes it (`1`, not `1.0`)."""
+    return int(value) if float(value).is_integer() else value
+
+
 def torrent_info(row: Mapping[str, Any], live: Live | None, now: datetime) -> dict[str, Any]:
     f = figures(row, live)
+    share = sharing(row, now)
     size = row["size"]
     completed = size if row["phase"] == "completed" else min(size, int(f.progress * size))
     finished = row["phase"] == "completed"
@@ -96,14 +133,14 @@ def torrent_info(row: Mapping[str, Any], live: Live | None, now: datetime) -> di
         "force_start": False,
         "has_metadata": row["phase"] not in ("queued", "submitted"),
         "hash": row["hash"],
-        "inactive_seeding_time_limit": -2,
+        "inactive_seeding_time_limit": share.inactive_seeding_time_limit,
         "infohash_v1": row["hash"],
         "infohash_v2": "",
         "last_activity": _epoch(row["completion_on"] or row["added_on"]),
         "magnet_uri": magnet_of(row),
-        "max_inactive_seeding_time": -1,
-        "max_ratio": -1,
-        "max_seeding_time": -1,
+        "max_inactive_seeding_time": share.max_inactive_seeding_time,
+        "max_ratio": share.ratio_limit,
+        "max_seeding_time": share.max_seeding_time,
         "name": row["name"],
         "num_complete": 0,
         "num_incomplete": 0,
@@ -113,13 +150,13 @@ def torrent_info(row: Mapping[str, Any], live: Live | None, now: datetime) -> di
         "priority": 0,
         "private": False,
         "progress": f.progress,
-        "ratio": 1 if finished else 0,
-        "ratio_limit": 1,
+        "ratio": share.ratio,
+        "ratio_limit": share.ratio_limit,
         "reannounce": 0,
         "root_path": content_path(row),
         "save_path": row["save_path"],
-        "seeding_time": 0,
-        "seeding_time_limit": -2,
+        "seeding_time": share.seeding_time,
+        "seeding_time_limit": share.seeding_time_limit,
         "seen_complete": _epoch(row["completion_on"]),
         "seq_dl": False,
         "size": size,
@@ -139,6 +176,7 @@ def torrent_info(row: Mapping[str, Any], live: Live | None, now: datetime) -> di
 
 def properties(row: Mapping[str, Any], live: Live | None, now: datetime) -> dict[str, Any]:
     f = figures(row, live)
+    share = sharing(row, now)
     size = row["size"]
     return {
         "addition_date": _epoch(row["added_on"]),
@@ -166,10 +204,10 @@ def properties(row: Mapping[str, Any], live: Live | None, now: datetime) -> dict
         "pieces_num": -1,
         "reannounce": 0,
         "save_path": row["save_path"],
-        "seeding_time": 0,
+        "seeding_time": share.seeding_time,
         "seeds": 0,
         "seeds_total": 0,
-        "share_ratio": 1 if row["phase"] == "completed" else 0,
+        "share_ratio": share.ratio,
         "time_elapsed": max(0, int((now - row["added_on"]).total_seconds())),
         "total_downloaded": f.downloaded,
         "total_downloaded_session": f.downloaded,

@@ -14,7 +14,7 @@ from libs.telemetry import get_logger
 from .hashes import hash_releases
 from .media_id import MediaId
 from .parsing import TitleParser, matches
-from .search import Searcher
+from .search import Searcher, Wanted
 
 log = get_logger(__name__)
 
@@ -56,7 +56,7 @@ class ReleaseFinder:
     async def _search(self, media: MediaId, key: str) -> list[FoundRelease]:
         title = await self.cinemeta.title("series" if media.is_episode else "movie", media.imdb_id)
         assert self.searcher is not None
-        releases = await self.searcher.search(media, title.name if title else None)
+        releases = await self.searcher.search(Wanted(media, title.name, title.year) if title else Wanted(media))
         hashed = await hash_releases(self.http, [r for r in releases if r.protocol == "torrent"])
         parsed = await self.parser.parse([h.release.title for h in hashed])
         found = [

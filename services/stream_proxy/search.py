@@ -27,13 +27,31 @@ class SearchPlan:
     default_timeout_ms: int = 5000
 
 
-def search_query(media: MediaId, title: str | None) -> tuple[str, str]:
-    """(query, type): the title beside the id tokens, so indexers without id search still find it."""
-    tokens = f"{{ImdbId:{media.imdb_id}}}"
-    if media.is_episode:
-        tokens += f"{{Season:{media.season}}}{{Episode:{media.episode}}}"
-    query = f"{title} {tokens}" if title else tokens
-    return query, ("tvsearch" if media.is_episode else "movie")
+@dataclass(frozen=True)
+class Wanted:
+    """What is searched for: the film or episode, and its title and year as Cinemeta knows them."""
+
+    media: MediaId
+    title: str | None = None
+    year: int | None = None
+
+
+def search_query(wanted: Wanted, indexer: RankedIndexer) -> tuple[str, str] | None:
+    """(query, type) for one indexer, by what it can search; None when it cannot be asked at all.
+
+    Prowlarr skips an indexer outright — no search, no results — when the query carries an id its capabilities
+    do not list (HttpIndexerBase.Fetch, since 2023-08): an indexer with IMDb search is asked by id, any other
+    by the title (and year) as text. Season and episode never make Prowlarr skip one, so they stay tokens; a
+    year would, so it goes in the text."""
+    media = wanted.media
+    kind = "tvsearch" if media.is_episode else "movie"
+    episode = f"{{Season:{media.season}}}{{Episode:{media.episode}}}" if media.is_episode else ""
+    if indexer.supports_tv_imdb if media.is_episode else indexer.supports_imdb:
+        return f"{{ImdbId:{media.imdb_id}}}{episode}", kind
+    if not wanted.title:
+        return None  # no id search, and no title to search by (Cinemeta did not answer)
+    text = wanted.title if media.is_episode or not wanted.year else f"{wanted.title} {wanted.year}"
+    return f"{text} {episode}".strip(), kind
 
 
 class Searcher:
@@ -72,13 +90,13 @@ class Searcher:
             if i.enable and i.protocol == "torrent"
         ]
 
-    async def search(self, media: MediaId, title: str | None) -> list[Release]:
-        indexers = await self.indexers()
-        query, kind = search_query(media, title)
+    async def search(self, wanted: Wanted) -> list[Release]:
         search_id = uuid.uuid4().hex
-        tasks = {
-            asyncio.create_task(self._one(search_id, indexer, query, kind, media)): indexer for indexer in indexers
-        }
+        tasks = [
+            asyncio.create_task(self._one(search_id, indexer, *query, wanted.media))
+            for indexer in await self.indexers()
+            if (query := search_query(wanted, indexer)) is not None
+        ]
         if not tasks:
             return []
         done, pending = await asyncio.wait(tasks, timeout=self.plan.budget)

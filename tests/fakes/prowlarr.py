@@ -6,6 +6,10 @@
   `tvsearch`, `indexerIds` repeated; releases with `infoHash`, `magnetUrl` and a proxied `downloadUrl`
   (`/{indexerId}/download?apikey=…&link=…`) that answers 301 to the magnet, or the .torrent itself.
   All selected indexers blocked: 400. Any indexer failure is left out of the answer (200).
+- An indexer whose capabilities do not list the id a query carries (`imdbId` in `movieSearchParams` /
+  `tvSearchParams`) is skipped outright — not asked, not counted, nothing found — as Prowlarr's
+  `src/NzbDrone.Core/Indexers/HttpIndexerBase.cs` `Fetch` does ("Movie search skipped due to unsupported
+  capabilities used"); season and episode never skip one.
 - Download links as Prowlarr's `src/Prowlarr.Api.V1/Indexers/NewznabController.cs` answers them: a usenet
   release, or a torrent release of an indexer in "Redirect" mode, is a 301 to the indexer's own URL (served
   here under `/site/`), where the NZB or .torrent is; `fileName` ends in `.nzb` / `.torrent`.
@@ -201,6 +205,8 @@ class FakeProwlarr:
             return _json({"message": "Search failed due to all selected indexers being unavailable"}, 400)
         results: list[dict[str, Any]] = []
         for indexer in available:
+            if "imdbid" in tokens and not (indexer.tv_imdb if kind == "tvsearch" else indexer.movie_imdb):
+                continue  # skipped by Prowlarr: an id it cannot search by
             indexer.queries += 1
             if indexer.latency:
                 await asyncio.sleep(indexer.latency)

@@ -69,9 +69,18 @@ async def test_status_codes_as_qbittorrent(shim):
     await shim.client.post("/api/v2/torrents/add", data={"urls": magnet(MOVIE)})
     wrong = await shim.client.post("/api/v2/torrents/setCategory", data={"hashes": MOVIE[0], "category": "nope"})
     assert wrong.status_code == 409
-    for call in ("setShareLimits", "topPrio", "setForceStart"):  # Sonarr's calls after an add: accepted
+    for call in ("topPrio", "setForceStart"):  # Sonarr's calls after an add: accepted
         response = await shim.client.post(f"/api/v2/torrents/{call}", data={"hashes": MOVIE[0], "value": "true"})
         assert (response.status_code, response.text) == (200, ""), call
+    limits = {"hashes": MOVIE[0], "ratioLimit": "2", "seedingTimeLimit": "-2"}  # as Sonarr sends them
+    response = await shim.client.post("/api/v2/torrents/setShareLimits", data=limits)
+    assert (response.status_code, response.text) == (200, "")
+    for missing in ("ratioLimit", "seedingTimeLimit"):  # both required, as in qBittorrent
+        partial = {k: v for k, v in limits.items() if k != missing}
+        response = await shim.client.post("/api/v2/torrents/setShareLimits", data=partial)
+        assert response.status_code == 400, missing
+    response = await shim.client.post("/api/v2/torrents/setShareLimits", data=limits | {"ratioLimit": "lots"})
+    assert response.status_code == 400  # qBittorrent would quietly store 0
 
 
 async def test_categories_are_edited_and_removed_and_confined_to_the_download_root(shim):

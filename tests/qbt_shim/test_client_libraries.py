@@ -1,13 +1,21 @@
-"""qbt-shim driven by `qbittorrent-api` (PyPI), the library users' scripts and tools use: every call it makes
-against a real qBittorrent works here, with qBittorrent's answers — `sync/maindata` full and then only the
-changes by `rid`, trackers, webseeds, peers, tags written `a, b`."""
+"""qbt-shim driven by the libraries its users' tools are built on — `qbittorrent-api` (PyPI: scripts, qBitrr,
+autoremove-torrents) and `@ctrl/qbittorrent` (npm: Homarr's download widget): every call they make against a
+real qBittorrent works here, with qBittorrent's answers — `sync/maindata` full and then only the changes by
+`rid`, trackers, webseeds, peers, tags written `a, b` and kept once created, a duplicate add refused."""
 
 import asyncio
+import base64
+import json
+from pathlib import Path
 
 import pytest
 import qbittorrentapi
 
+from tests.fakes.catalogue import torrent_file
+
 from .conftest import EPISODE, MOVIE, PASSWORD, magnet
+
+CTRL_CLIENT = Path(__file__).resolve().parents[1] / "node" / "qbittorrent_client.mjs"
 
 
 def client_of(shim) -> qbittorrentapi.Client:
@@ -51,3 +59,44 @@ async def test_qbittorrent_api_drives_the_shim(shim):
         assert client.sync_maindata(rid=10_000).full_update  # a rid it does not know: everything again
 
     await asyncio.to_thread(drive)
+
+
+async def test_ctrl_qbittorrent_drives_the_shim_as_homarr_does(shim):
+    data, file_hash = torrent_file("Ctrl.Film.2003.1080p.mkv", 4_000_000)
+    given = {
+        "baseUrl": shim.base,
+        "username": "admin",
+        "password": PASSWORD,
+        "magnets": [magnet(EPISODE), magnet(MOVIE)],
+        "hashes": [EPISODE[0]],
+        "torrent": base64.b64encode(data).decode(),
+    }
+    node = await asyncio.create_subprocess_exec(
+        "node", str(CTRL_CLIENT), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(node.communicate(json.dumps(given).encode()), 120)
+    answers = json.loads(out)
+
+    assert answers["wrongLogin"]["error"] == "Cookie not found. Auth Failed."  # `Fails.` sets no cookie
+    assert (answers["version"], answers["apiVersion"]) == ("v5.1.4", "2.11.4")
+    assert answers["defaultSavePath"] == str(shim.root.resolve()) and answers["preferences"] > 10
+    assert answers["addMagnet"] is True
+    assert answers["addMagnetAgain"] == {"error": "Failed to add torrent", "status": None}  # qBittorrent's `Fails.`
+    assert answers["addTorrent"] is True  # the .torrent in a part named `file`, not Sonarr's `torrents`
+    assert answers["normalizedAdd"]["id"] == MOVIE[0] and answers["normalizedAdd"]["state"] == "paused"
+    assert answers["page"] == [EPISODE[1]]  # one page of `tv`, by name, reversed
+    listed = {torrent_hash: label for torrent_hash, label, _ in answers["allData"]["torrents"]}
+    assert listed == {EPISODE[0]: "tv", file_hash: "movies", MOVIE[0]: "tv"}
+    assert {label["id"]: label["count"] for label in answers["allData"]["labels"]} == {"tv": 2, "movies": 1}
+    assert answers["mainData"] == {"full": 3, "fullUpdate": True, "next": []}
+    assert answers["properties"].endswith("/tv")
+    assert {f["name"] for f in answers["files"]} <= {f"{EPISODE[1]}/{name}" for name, _ in EPISODE[2]}
+    assert answers["trackers"] == ["** [DHT] **", "** [PeX] **", "** [LSD] **"]
+    assert answers["webSeeds"] == [] and answers["peers"] == {}
+    assert (answers["tagsOfOne"], answers["tagsOfOneAfter"]) == ("b, extra, homarr", "")
+    assert answers["tags"] == ["b", "extra", "homarr", "kept"]  # kept with no torrent; `dropped` deleted
+    assert answers["categories"] == ["movies", "music", "tv"]
+    assert answers["stopped"] == 3  # v5's stop for `all`, then start: none is left stopped but a finished one
+    assert set(answers["states"]) <= {"stoppedUP", "queuedDL", "metaDL", "downloading"}
+    assert answers["left"] == sorted([MOVIE[0], file_hash])
+    assert answers["missing"] == {"error": "Torrent not found", "status": None}

@@ -9,6 +9,8 @@ Documented exceptions (reference: qbt_anchors):
 - the shim's JSON may hold keys qBittorrent 5 added (`has_metadata`, `private`, `comment`, …): extra keys are
   allowed, missing ones are not.
 - states: a stopped torrent is `pausedDL` in 4.5 and `stoppedDL` in 5.x (the shim's version).
+- a share limit that is not a number: qBittorrent stores 0, the shim answers 400.
+- `torrents/tags` is a set in qBittorrent (its order is its hash table's); the shim sorts it.
 """
 
 import re
@@ -20,7 +22,7 @@ from tests.fakes.catalogue import torrent_file
 from tests.support.qbittorrent import PASSWORD as QBT_PASSWORD
 from tests.support.qbittorrent import USERNAME, qbittorrent_nox
 
-from .conftest import MOVIE, PASSWORD, magnet
+from .conftest import EPISODE, MOVIE, PASSWORD, magnet
 
 SONARR_PREFERENCES = (
     "save_path",
@@ -174,3 +176,67 @@ async def test_a_torrent_file_that_is_not_one_is_a_415_in_both(pair):
     real, ours = await both(pair, "POST", "/api/v2/torrents/add", files={"torrents": ("x.torrent", b"garbage", "x")})
     assert real.status_code == ours.status_code == 415
     assert real.text == ours.text
+
+
+async def test_a_torrent_already_there_fails_whatever_the_part_is_named(pair):
+    await logged_in(pair)
+    data, _ = torrent_file("Twice.Film.2002.mkv", 3_000_000)
+    first = await both(pair, "POST", "/api/v2/torrents/add", data={"urls": magnet(MOVIE), "paused": "true"})
+    assert [r.text for r in first] == ["Ok.", "Ok."]
+    again = await both(pair, "POST", "/api/v2/torrents/add", data={"urls": magnet(MOVIE), "paused": "true"})
+    assert [r.text for r in again] == ["Fails.", "Fails."]  # Sonarr and @ctrl/qbittorrent: the add failed
+    for part in ("file", "torrent__1"):  # @ctrl/qbittorrent's and qbittorrent-api's part names
+        upload = {part: ("t.torrent", data, "application/x-bittorrent")}
+        added = await both(pair, "POST", "/api/v2/torrents/add", data={"paused": "true"}, files=upload)
+        assert [r.text for r in added] == (["Ok.", "Ok."] if part == "file" else ["Fails.", "Fails."]), part
+    one_new = {"urls": f"{magnet(MOVIE)}\n{magnet(EPISODE)}", "paused": "true"}
+    assert [r.text for r in await both(pair, "POST", "/api/v2/torrents/add", data=one_new)] == ["Ok.", "Ok."]
+
+
+async def test_tags_are_kept_until_deleted(pair):
+    await logged_in(pair)
+    tagged = {"urls": magnet(MOVIE), "tags": "one", "paused": "true"}
+    added = await both(pair, "POST", "/api/v2/torrents/add", data=tagged)
+    assert [r.text for r in added] == ["Ok.", "Ok."]
+    calls = [
+        ("createTags", {"tags": "two, three,,"}),
+        ("addTags", {"hashes": MOVIE[0], "tags": "four"}),
+        ("removeTags", {"hashes": MOVIE[0], "tags": "one"}),
+        ("deleteTags", {"tags": "three,unknown"}),
+    ]
+    for call, fields in calls:
+        answers = await both(pair, "POST", f"/api/v2/torrents/{call}", data=fields)
+        assert [(r.status_code, r.text) for r in answers] == [(200, "")] * 2, call
+    tags = await both(pair, "GET", "/api/v2/torrents/tags")
+    assert [sorted(r.json()) for r in tags] == [["four", "one", "two"]] * 2
+    info = await both(pair, "GET", "/api/v2/torrents/info", params={"hashes": MOVIE[0]})
+    assert [r.json()[0]["tags"] for r in info] == ["four", "four"]
+    await both(pair, "POST", "/api/v2/torrents/removeTags", data={"hashes": MOVIE[0]})  # no tags: all of them
+    await both(pair, "POST", "/api/v2/torrents/delete", data={"hashes": MOVIE[0], "deleteFiles": "false"})
+    tags = await both(pair, "GET", "/api/v2/torrents/tags")
+    assert [sorted(r.json()) for r in tags] == [["four", "one", "two"]] * 2  # no torrent carries them: kept
+    refused = await both(pair, "POST", "/api/v2/torrents/createTags", data={})
+    assert [r.status_code for r in refused] == [400, 400]
+
+
+async def test_share_limits_are_stored_and_reported(pair):
+    await logged_in(pair)
+    limits = {"ratioLimit": "3", "seedingTimeLimit": "120"}  # what Sonarr sends with an add (WebAPI >= 2.8.1)
+    added = await both(pair, "POST", "/api/v2/torrents/add", data={"urls": magnet(MOVIE), "paused": "true"} | limits)
+    assert [r.text for r in added] == ["Ok.", "Ok."]
+    keys = ("ratio_limit", "seeding_time_limit", "max_ratio", "max_seeding_time")  # 4.5 has no inactive limit
+
+    async def reported() -> list[dict]:
+        info = await both(pair, "GET", "/api/v2/torrents/info", params={"hashes": MOVIE[0]})
+        return [{k: r.json()[0][k] for k in keys} for r in info]
+
+    real, ours = await reported()
+    assert real == ours == {k: v for k, v in zip(keys, (3, 120, 3, 120), strict=True)}
+    changed = {"hashes": MOVIE[0], "ratioLimit": "-1", "seedingTimeLimit": "30"}  # what setShareLimits sends
+    assert [r.text for r in await both(pair, "POST", "/api/v2/torrents/setShareLimits", data=changed)] == ["", ""]
+    real, ours = await reported()
+    assert real == ours and ours["ratio_limit"] == -1 and ours["seeding_time_limit"] == 30
+    for missing in ("ratioLimit", "seedingTimeLimit"):
+        partial = {k: v for k, v in changed.items() if k != missing}
+        answers = await both(pair, "POST", "/api/v2/torrents/setShareLimits", data=partial)
+        assert [r.status_code for r in answers] == [400, 400], missing

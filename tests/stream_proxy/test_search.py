@@ -8,7 +8,7 @@ from libs.http import http_client
 from libs.prowlarr import ProwlarrClient, ProwlarrError
 from libs.schemas import INDEXER_RANKING_GET, IndexerSearch, RankedIndexer, RankingReply, RankingRequest
 from services.stream_proxy.media_id import MediaId
-from services.stream_proxy.search import Searcher, SearchPlan, search_query
+from services.stream_proxy.search import Searcher, SearchPlan, Wanted, search_query
 from tests.fakes.prowlarr import FakeProwlarr, Release
 from tests.support.asgi import serving_fake
 
@@ -45,16 +45,44 @@ async def events(bus: Bus) -> dict[int, IndexerSearch]:
     return {e.indexer_id: e for e in decoded}
 
 
-def test_queries_put_the_ids_beside_the_title():
-    assert search_query(MediaId("tt0133093"), "The Matrix") == ("The Matrix {ImdbId:tt0133093}", "movie")
-    assert search_query(MediaId("tt0944947", 1, 2), None) == ("{ImdbId:tt0944947}{Season:1}{Episode:2}", "tvsearch")
+MATRIX_WANTED = Wanted(MediaId("tt0133093"), "The Matrix", 1999)
+
+
+def ranked(movie_imdb: bool, tv_imdb: bool) -> RankedIndexer:
+    return RankedIndexer(
+        id=1, name="X", status="operational", timeout_ms=1000, supports_imdb=movie_imdb, supports_tv_imdb=tv_imdb
+    )
+
+
+def test_each_indexer_is_asked_by_what_it_can_search():
+    by_id, by_title = ranked(True, True), ranked(False, False)
+    assert search_query(MATRIX_WANTED, by_id) == ("{ImdbId:tt0133093}", "movie")
+    assert search_query(MATRIX_WANTED, by_title) == ("The Matrix 1999", "movie")  # a {Year:} token could skip it
+    episode = Wanted(MediaId("tt0944947", 1, 2), "Game of Thrones", 2011)
+    assert search_query(episode, by_id) == ("{ImdbId:tt0944947}{Season:1}{Episode:2}", "tvsearch")
+    assert search_query(episode, by_title) == ("Game of Thrones {Season:1}{Episode:2}", "tvsearch")
+    assert search_query(episode, ranked(True, False)) == ("Game of Thrones {Season:1}{Episode:2}", "tvsearch")
+    assert search_query(Wanted(MediaId("tt0133093")), by_title) is None  # no title, no id search: not asked
+
+
+async def test_a_release_only_a_title_only_indexer_has_is_found(searcher, prowlarr):
+    """Prowlarr skips an indexer asked by an id it cannot search by; asked by title, it finds the release."""
+    rare = Release("The.Matrix.1999.Criterion.720p", "c" * 40, 4_000_000_000, 3, imdb_id=133093)
+    prowlarr.add_indexer(6, "TitleOnly", releases=[rare], movie_imdb=False, tv_imdb=False)
+    releases = await searcher.search(MATRIX_WANTED)
+    assert rare.title in {r.title for r in releases}
+    asked = {s["indexerIds"][0]: s["query"] for s in prowlarr.searches}
+    assert asked[6] == "The Matrix 1999" and asked[1] == "{ImdbId:tt0133093}"
+    # the same indexer asked by id, as every query used to: Prowlarr skips it, nothing found
+    by_id = await searcher.prowlarr.search("The Matrix {ImdbId:tt0133093}", "movie", [6], 2.0)
+    assert by_id == []
 
 
 async def test_without_indexer_stats_prowlarrs_list_is_used(searcher, prowlarr):
     from datetime import UTC, datetime, timedelta
 
     prowlarr.add_indexer(5, "Blocked", releases=[MATRIX], disabled_till=datetime.now(UTC) + timedelta(hours=1))
-    releases = await searcher.search(MediaId("tt0133093"), "The Matrix")
+    releases = await searcher.search(MATRIX_WANTED)
     assert [r.title for r in releases] == [MATRIX.title]  # Fast found it; the others did not
     assert {s["indexerIds"][0] for s in prowlarr.searches} == {1, 2, 3, 5}  # one search per torrent indexer
     seen = await events(searcher.bus)
@@ -78,7 +106,7 @@ async def test_the_ranking_decides_which_indexers_and_their_timeouts(searcher, p
 
     subscription = await searcher.bus.serve(INDEXER_RANKING_GET, ranking)
     try:
-        releases = await searcher.search(MediaId("tt0944947", 1, 2), "Show")
+        releases = await searcher.search(Wanted(MediaId("tt0944947", 1, 2), "Show"))
     finally:
         await subscription.unsubscribe()
     assert sorted(r.title for r in releases) == [EPISODE.title]  # Slow answered in time (3 s allowed)
@@ -90,7 +118,7 @@ async def test_the_ranking_decides_which_indexers_and_their_timeouts(searcher, p
 
 async def test_the_overall_budget_leaves_slow_indexers_out(searcher, prowlarr):
     searcher.plan = SearchPlan(ranking_timeout=0.2, budget=0.5, default_timeout_ms=5000)
-    releases = await searcher.search(MediaId("tt0133093"), None)
+    releases = await searcher.search(Wanted(MediaId("tt0133093")))
     assert [r.indexer_id for r in releases] == [1]
     seen = await events(searcher.bus)
     assert (seen[3].outcome, seen[3].error_kind) == ("timeout", "budget")
@@ -100,7 +128,7 @@ async def test_with_neither_indexer_stats_nor_prowlarr_the_search_says_why(searc
     """The stream route turns this into a stream entry that explains (issue 4); here: a typed error."""
     searcher.prowlarr.base_url = "http://127.0.0.1:9"
     with pytest.raises(ProwlarrError) as caught:
-        await searcher.search(MediaId("tt0133093"), None)
+        await searcher.search(Wanted(MediaId("tt0133093")))
     assert caught.value.kind == "unreachable"
 
 
@@ -120,7 +148,7 @@ async def test_when_every_ranked_indexer_is_down_prowlarrs_list_is_searched(sear
 
         subscription = await searcher.bus.serve(INDEXER_RANKING_GET, answer)
         try:
-            releases = await searcher.search(MediaId("tt0133093"), "The Matrix")
+            releases = await searcher.search(MATRIX_WANTED)
         finally:
             await subscription.unsubscribe()
         assert [r.title for r in releases] == [MATRIX.title]

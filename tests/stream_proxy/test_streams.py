@@ -48,7 +48,7 @@ async def test_a_film_skips_other_films_slow_indexers_and_reads_torrent_files(ad
         "The.Matrix.1999.1080p.BluRay.x264-GRP",
         "The.Matrix.1999.720p.WEB-DL.x264-GRP",  # its hash came from the .torrent file; not cached
     ]
-    assert "The Matrix {ImdbId:tt0133093}" in {s["query"] for s in addon.prowlarr.searches}
+    assert "{ImdbId:tt0133093}" in {s["query"] for s in addon.prowlarr.searches}
 
 
 async def test_one_cache_check_for_every_hash_and_the_second_ask_is_remembered(addon):
