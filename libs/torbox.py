@@ -42,6 +42,8 @@ class TorBoxError(Exception):
     def kind(self) -> ErrorKind:
         if self.status is None:
             return "network"
+        if self.code == "BAD_RESPONSE":  # not TorBox's answer (a proxy's error page): its trouble, not the call's
+            return "server_error"
         if self.status == 401 or self.code in ("BAD_TOKEN", "NO_AUTH", "AUTH_ERROR"):
             return "unauthorized"
         if self.status == 403:

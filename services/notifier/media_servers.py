@@ -24,8 +24,8 @@ class Target:
 
 
 class _Info(msgspec.Struct):
+    Version: str  # every Jellyfin and Emby says it: an answer without it is not theirs
     ServerName: str | None = None
-    Version: str | None = None
 
 
 def target_of(name: str, server: MediaServer) -> Target | None:

@@ -47,8 +47,14 @@ class _Record(msgspec.Struct):
 
 
 class _Page(msgspec.Struct):
-    records: list[_Record] = []
-    totalRecords: int = 0
+    """Sonarr's and Radarr's PagingResource: both fields always there."""
+
+    records: list[_Record]
+    totalRecords: int
+
+
+class ArrError(Exception):
+    """Sonarr or Radarr answered something that is not its queue."""
 
 
 class ArrRequeue:
@@ -72,7 +78,7 @@ class ArrRequeue:
         for attempt in range(self.attempts):
             try:
                 found = await self.requeue(instance, torrent_hash)
-            except httpx.HTTPError as error:
+            except (httpx.HTTPError, ArrError) as error:
                 log.warning("the *arr did not answer", category=category, error=type(error).__name__)
                 await asyncio.sleep(min(60, 2**attempt))
                 continue
@@ -92,7 +98,10 @@ class ArrRequeue:
                 timeout=15,
             )
             response.raise_for_status()
-            listed = msgspec.json.decode(response.content, type=_Page)
+            try:
+                listed = msgspec.json.decode(response.content, type=_Page)
+            except msgspec.DecodeError:
+                raise ArrError(f"{base} answered with something that is not a Sonarr/Radarr queue") from None
             match = next((r for r in listed.records if (r.downloadId or "").upper() == wanted), None)
             if match is not None:
                 removed = await self.http.delete(

@@ -120,7 +120,8 @@ class CloudWorker:
             await self.side.fail(row["hash"], f"TorBox refused it: {error.detail or error.code}")
         else:
             await self.key.failed(error)
-            await repo.retry_later(self.db, row["hash"], _later(30), f"TorBox: {error.code}")
+            retry = _later(self.config.outage_retry_seconds)
+            await repo.retry_later(self.db, row["hash"], retry, f"TorBox: {error.code}")
 
     async def poll(self) -> bool:
         """One listing of the account for everything in the cloud; True while anything still is."""

@@ -23,6 +23,7 @@ class ShimConfig:
     ban_seconds: float = 3600.0
     session_seconds: float = 3600.0
     limit_retry_seconds: float = 60.0  # a torrent TorBox refused for a full account is offered again after this
+    outage_retry_seconds: float = 30.0  # and one it could not take (down, or answering what is not its API)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ShimConfig:

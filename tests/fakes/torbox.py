@@ -178,6 +178,8 @@ class FakeTorBox:
         self.calls.append((request.method, request.url.path, token or ""))
         if self.down:
             return error(500, "DATABASE_ERROR", "Database error. Please try again later.")
+        if self.garbage:  # what a proxy or CDN in front of the API answers while it is in trouble
+            return Response(b"<html><body>502 Bad Gateway</body></html>", 200, media_type="text/html")
         if not token:
             return error(401, "NO_AUTH", "No authentication provided.")
         account = self.accounts.get(token)
@@ -222,8 +224,6 @@ class FakeTorBox:
         account = self._gate(request, "user/me")
         if isinstance(account, Response):
             return account
-        if self.garbage:
-            return Response(b"<html>502 Bad Gateway</html>", 200, media_type="text/html")
         return json_response(
             {
                 "id": abs(hash(account.token)) % 100000,

@@ -5,13 +5,17 @@ import asyncio
 import base64
 from urllib.parse import urlsplit
 
+import fastbencode
 import httpx
 import msgspec
 import pytest
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
 
 from libs.schemas import DownloadStatus
 from tests.fakes.sabnzbd import FakeSabnzbd
-from tests.support.asgi import eventually, serving_fake
+from tests.support.asgi import eventually, serving, serving_fake
 from tests.support.nzbget import PASSWORD as NZB_PASSWORD
 from tests.support.nzbget import USERNAME as NZB_USERNAME
 from tests.support.nzbget import nzbget_server
@@ -149,6 +153,52 @@ async def test_real_transmission_by_title_and_a_client_that_is_down_does_not_sto
         health = (await notifier.client.get("/health")).json()
         assert health["status"] == "ok" and health["checks"]["download clients"]["ok"] is False
         assert health["checks"]["download clients"]["detail"].startswith("Gone: ")
+
+
+def warning_tracker() -> Starlette:
+    """A tracker that takes the announce and warns, as a private tracker does (`warning message`, BEP 3's
+    optional key): Transmission then sets the torrent's `error` to 1, TR_STAT_TRACKER_WARNING."""
+
+    async def announce(request):
+        body = {b"interval": 1800, b"peers": b"", b"warning message": b"ratio below the site minimum"}
+        return Response(fastbencode.bencode(body), media_type="text/plain")
+
+    return Starlette(routes=[Route("/announce", announce)])
+
+
+async def test_real_transmission_a_tracker_warning_is_no_failure(notifier, tmp_path):
+    """Issue 13.5: a finished torrent whose tracker warns is completed, and the media servers are told."""
+    await notifier.enable_both(coalesce=0.2)
+    async with serving(warning_tracker()) as tracker:
+        with transmission_daemon(tmp_path / "tr") as (port, downloads):
+            client = await add_client(notifier, type="transmission", name="Transmission", host="127.0.0.1",
+                                      port=port, username=TR_USERNAME, password=TR_PASSWORD)  # fmt: skip
+            torrent, info_hash, path = seeded_torrent(downloads, "Warned.Film.2001.mkv", announce=f"{tracker}/announce")
+            async with httpx.AsyncClient(auth=(TR_USERNAME, TR_PASSWORD)) as rpc:
+                rpc_url = f"http://127.0.0.1:{port}/transmission/rpc"
+                session = (await rpc.post(rpc_url, json={"method": "session-get"})).headers["x-transmission-session-id"]
+                headers = {"X-Transmission-Session-Id": session}
+                body = {"method": "torrent-add", "arguments": {"metainfo": base64.b64encode(torrent).decode()}}
+                assert (await rpc.post(rpc_url, json=body, headers=headers)).json()["result"] == "success"
+
+                async def warned():
+                    asked = {"method": "torrent-get", "arguments": {"fields": ["error", "errorString", "percentDone"]}}
+                    (state,) = (await rpc.post(rpc_url, json=asked, headers=headers)).json()["arguments"]["torrents"]
+                    return state if state["error"] == 1 and state["percentDone"] == 1 else None
+
+                state = await eventually(warned, timeout=30)  # the real daemon, warned by the real announce
+                assert "ratio below" in state["errorString"]
+            tracked = {"clientId": client["id"], "clientDownloadId": info_hash}
+            assert (await notifier.client.post("/downloads", json=tracked)).status_code == 201
+
+            async def completed():
+                (download,) = (await notifier.client.get("/downloads")).json()
+                return download if download["state"] == "completed" else None
+
+            download = await eventually(completed, timeout=30)
+            assert download["finalPath"] == str(path) and download["error"] is None
+            await eventually(lambda: notifier.jellyfin.calls, timeout=10)
+            assert notifier.jellyfin.calls[0][2] == [str(path)]
 
 
 @pytest.fixture

@@ -82,7 +82,12 @@ def shim_settings(tmp_path, fresh_dsn, nats_url, torbox, **env):
 
 
 SHIM_CONFIG = ShimConfig(
-    poll_active_seconds=0.2, poll_idle_seconds=0.3, ban_after=5, ban_seconds=60, limit_retry_seconds=0.5
+    poll_active_seconds=0.2,
+    poll_idle_seconds=0.3,
+    ban_after=5,
+    ban_seconds=60,
+    limit_retry_seconds=0.5,
+    outage_retry_seconds=0.5,
 )
 
 

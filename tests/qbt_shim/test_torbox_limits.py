@@ -28,6 +28,22 @@ async def test_a_full_account_keeps_the_torrent_queued_until_there_is_room(shim)
     assert done["comment"] == ""
 
 
+async def test_torbox_answering_an_error_page_keeps_the_torrent_queued_not_failed(shim):
+    """A proxy in front of TorBox answering HTML is TorBox's trouble: the torrent waits and is added after."""
+    shim.torbox.garbage = True
+    await add(shim, MOVIE)
+
+    async def told():
+        listed = await shim.one(MOVIE[0])
+        return listed if "BAD_RESPONSE" in listed["comment"] else None
+
+    listed = await eventually(told, timeout=10)
+    assert listed["state"] == "queuedDL"  # not `error`: nothing is wrong with the torrent
+    shim.torbox.garbage = False
+    done = await completed(shim, MOVIE[0])
+    assert done["comment"] == ""
+
+
 async def test_adds_beyond_the_keys_budget_wait_their_turn(shim):
     shim.app.state.shim.cloud.adds = WindowLimiter((1, 2.0))  # one add per 2 s instead of 10 a minute
     await add(shim, EPISODE)

@@ -7,6 +7,7 @@ import base64
 from typing import Any
 
 import httpx
+import msgspec
 
 from .base import ClientError, ClientItem, DownloadClient, Grabbed
 
@@ -44,22 +45,27 @@ def history_item(entry: dict[str, Any]) -> ClientItem:
 
 
 class NzbGet(DownloadClient):
-    async def call(self, method: str, *params: Any) -> Any:
+    async def call(self, method: str, *params: Any, shape: Any = Any) -> Any:
+        """The method's `result`, as `shape`; `ClientError` for an error or a result of another shape."""
         auth = httpx.BasicAuth(self.config.username or "", self.config.password or "")
         body = {"version": "1.1", "method": method, "params": list(params), "id": 1}
         answer = self.decoded(await self.request("POST", "/jsonrpc", json=body, auth=auth), "NZBGet")
         if not isinstance(answer, dict) or answer.get("error"):
             message = (answer.get("error") or {}).get("message", "error") if isinstance(answer, dict) else "error"
             raise ClientError(f"{self.config.name}: {message}")
-        return answer.get("result")
+        try:
+            return msgspec.convert(answer.get("result"), shape)
+        except msgspec.ValidationError:
+            raise ClientError(f"{self.config.name} answered {method} with something that is not NZBGet's") from None
 
     async def test(self) -> str:
         return str(await self.call("version"))
 
     async def items(self) -> list[ClientItem]:
-        status = await self.call("status") or {}
+        status = await self.call("status", shape=dict[str, Any] | None) or {}
         rate = int(status.get("DownloadRate") or 0)
-        groups, history = await self.call("listgroups", 0) or [], await self.call("history", False) or []
+        groups = await self.call("listgroups", 0, shape=list[dict[str, Any]] | None) or []
+        history = await self.call("history", False, shape=list[dict[str, Any]] | None) or []
         category = self.config.category
         wanted = [g for g in groups if not category or g.get("Category") == category]
         done = [h for h in history if not category or h.get("Category") == category]

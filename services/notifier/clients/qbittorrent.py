@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import msgspec
 
+from libs.http import http_client
 from libs.torrent_meta import btih_from_magnet, info_hash
 
 from .base import ClientError, ClientItem, DownloadClient, Grabbed, eta_or_none
@@ -61,7 +62,7 @@ class QBittorrent(DownloadClient):
 
     async def request(self, method: str, path: str, **kwargs) -> httpx.Response:
         if self._own is None:
-            self._own = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+            self._own = http_client("notifier", timeout=self.timeout)  # its own cookie jar
         try:
             return await self._own.request(method, self.config.base_url + path, **kwargs)
         except httpx.TimeoutException:
