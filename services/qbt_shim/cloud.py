@@ -151,7 +151,8 @@ class CloudWorker:
                     (i, str(safe_relative(path_in_torrent(f.name))), f.size, f.id) for i, f in enumerate(item.files)
                 ]
                 size = sum(f.size for f in item.files)
-                moved = await repo.start_local(self.db, row["hash"], files, size, _better_name(row, item.name)) or moved
+                name = _better_name(row, item.name)
+                moved = await repo.start_local(self.db, row["hash"], item.id, files, size, name) or moved
             else:
                 async with transaction(self.db) as connection:
                     await self._update_cloud(connection, row, item)

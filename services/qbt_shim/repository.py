@@ -265,19 +265,27 @@ async def update_cloud(
 
 
 async def start_local(
-    db: Db, torrent_hash: str, files: list[tuple[int, str, int, int]], size: int, name: str | None = None
+    db: Db,
+    torrent_hash: str,
+    torbox_id: int,
+    files: list[tuple[int, str, int, int]],
+    size: int,
+    name: str | None = None,
 ) -> bool:
-    """Cloud → local with the file list; False if it already moved on (another poll, or deleted)."""
+    """Cloud → local with the file list and TorBox's id of the torrent (a torrent TorBox queued gets its id only
+    when it starts — it may be seen first already finished); False if it already moved on (another poll, or
+    deleted)."""
     async with db.acquire() as connection, connection.transaction():
         moved = await connection.fetchval(
             """
             UPDATE qbt_torrents SET phase = 'local', cloud_progress = 1, cloud_speed = 0, size = $2,
-                   name = coalesce($3, name), updated_at = now()
+                   name = coalesce($3, name), torbox_id = $4, torbox_queued_id = NULL, updated_at = now()
             WHERE hash = $1 AND phase IN ('submitted', 'cloud') RETURNING true
             """,
             torrent_hash,
             size,
             name,
+            torbox_id,
         )
         if not moved:
             return False

@@ -6,7 +6,9 @@
   429 with a plain-text `rate limit exceeded` body and `Retry-After`.
 - A global catalogue of torrents (hash → name, files) of which some are cached. `createtorrent` of a cached
   hash is ready at once; an uncached one downloads over `download_seconds`; past the account's active limit
-  it fails with `ACTIVE_LIMIT` unless `as_queued`.
+  it fails with `ACTIVE_LIMIT` unless `as_queued` (or the account queues on its own, `queues_when_full`, as
+  TorBox does for some plans). A queued torrent is not in `mylist`; it starts (and is listed) once an active
+  one has finished, as TorBox's queue does.
 - `requestdl` returns a CDN URL (or redirects with `redirect=true`); the CDN serves deterministic bytes
   for the file, with Range.
 - `mylist` as the real one answers it (StremThru `store/torbox/torrent.go`, `ListTorrents`/`GetTorrent`;
@@ -73,7 +75,18 @@ class Account:
     email: str
     plan: int = 2
     active_limit: int = 10
+    queues_when_full: bool = False
     torrents: dict[int, AccountTorrent] = field(default_factory=dict)
+
+    def active(self, now: float) -> int:
+        return sum(1 for t in self.torrents.values() if not t.queued and now < t.ready_at)
+
+    def start_queued(self, now: float, download_seconds: float) -> None:
+        """TorBox's queue: the oldest queued torrents start as active ones finish."""
+        for item in sorted((t for t in self.torrents.values() if t.queued), key=lambda t: t.id):
+            if self.active(now) >= self.active_limit:
+                return
+            item.queued, item.created, item.ready_at = False, now, now + download_seconds
 
 
 def _envelope(data: Any = None, *, success: bool = True, error: str | None = None, detail: str = "") -> bytes:
@@ -298,8 +311,8 @@ class FakeTorBox:
                     {"torrent_id": existing.id, "hash": torrent.hash, "auth_id": account.email},
                     detail="Found Cached Torrent. Using Cached Torrent.",
                 )
-        active = sum(1 for t in account.torrents.values() if not t.queued and time.monotonic() < t.ready_at)
-        as_queued = str(form.get("as_queued", "false")).lower() == "true"
+        active = account.active(time.monotonic())
+        as_queued = account.queues_when_full or str(form.get("as_queued", "false")).lower() == "true"
         self._next_id += 1
         now = time.monotonic()
         if not torrent.cached and active >= account.active_limit:
@@ -365,6 +378,7 @@ class FakeTorBox:
         account = self._gate(request, "mylist")
         if isinstance(account, Response):
             return account
+        account.start_queued(time.monotonic(), self.download_seconds)
         params = request.query_params
         wanted = params.get("id")
         if wanted is not None:

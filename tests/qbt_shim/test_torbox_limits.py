@@ -28,6 +28,35 @@ async def test_a_full_account_keeps_the_torrent_queued_until_there_is_room(shim)
     assert done["comment"] == ""
 
 
+async def test_a_torrent_torbox_queues_is_tracked_until_it_starts_and_completes(shim):
+    """TorBox may queue an add (`queued_id`, no `torrent_id`): queuedDL here until TorBox starts it."""
+    second = ("c" * 40, "Rare.Film.1972.DVDRip", [("Rare.Film.1972.DVDRip.avi", 900_000)])
+    shim.torbox.add_torrent(*second, cached=False)
+    account = shim.torbox.accounts[TOKEN]
+    account.active_limit, account.queues_when_full = 1, True
+    shim.torbox.download_seconds = 4.0  # the first holds TorBox's only slot a while
+    await add(shim, UNCACHED)
+    await eventually(lambda: _state_is(shim, UNCACHED[0], "downloading"), timeout=10)
+    await add(shim, second)
+
+    async def queued_at_torbox():
+        row = await shim.app.state.shim.torrent(second[0])
+        return row if row["torbox_queued_id"] is not None else None
+
+    row = await eventually(queued_at_torbox, timeout=10)
+    assert row["torbox_id"] is None
+    listed = await shim.one(second[0])
+    assert (listed["state"], listed["comment"]) == ("queuedDL", "")  # queued by TorBox, nothing wrong
+    shim.torbox.download_seconds = 0.0  # the second is done at TorBox the moment it starts: first seen finished
+    await completed(shim, UNCACHED[0])
+    await completed(shim, second[0], timeout=30)  # started by TorBox once the first was done, under a new id
+
+
+async def _state_is(shim, torrent_hash: str, state: str) -> dict | None:
+    listed = await shim.one(torrent_hash)
+    return listed if listed["state"] == state else None
+
+
 async def test_torbox_answering_an_error_page_keeps_the_torrent_queued_not_failed(shim):
     """A proxy in front of TorBox answering HTML is TorBox's trouble: the torrent waits and is added after."""
     shim.torbox.garbage = True
