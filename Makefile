@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install system-deps run demo test lint format clean
+.PHONY: install system-deps run demo test test-compose lint format clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ system-deps:
 
 test: install system-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# deploy/docker-compose.yml built and run for real, one journey through it (needs Docker): tests/compose/
+test-compose: install
+	$(BIN)/python -m tests.compose.journey
 
 format: install
 	$(BIN)/ruff format .

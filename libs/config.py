@@ -112,12 +112,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SystemExit(f"configuration error: {name} must be an integer, got {raw!r}") from None
 
 
+def _public_port(env: Mapping[str, str]) -> int:
+    """CHILLPROXY_PORT as compose takes it too: `8080`, or `127.0.0.1:8080` (the port after the address)."""
+    raw = env.get("CHILLPROXY_PORT") or ""
+    address, _, port = raw.rpartition(":")
+    return _int({"CHILLPROXY_PORT": port}, "CHILLPROXY_PORT", 8080) if address or port else 8080
+
+
 def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
     env = environment(environ, dotenv)
     data_dir = Path(env["CHILLPROXY_DATA"])
     service_port = env.get("SERVICE_PORT")
     return Settings(
-        port=_int(env, "CHILLPROXY_PORT", 8080),
+        port=_public_port(env),
         data_dir=data_dir,
         database_url=env.get("DATABASE_URL") or None,
         nats_url=env.get("NATS_URL") or None,

@@ -32,6 +32,7 @@ from .auth import Gate
 from .cloud import CloudWorker, TorBoxSide
 from .config import ShimConfig
 from .downloader import Downloader
+from .paths import writable
 from .routes import routes
 from .status import StatusEvents
 from .torbox_key import ShimKey
@@ -63,7 +64,7 @@ class QbtShim:
 
     @asynccontextmanager
     async def run(self, runtime: Runtime) -> AsyncIterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
+        runtime.add_check("download root", lambda: asyncio.to_thread(writable, self.root))
         self.db: asyncpg.Pool = runtime.db
         self.http = runtime.http
         outbox = Outbox(runtime.db, runtime.bus, "qbt_outbox")

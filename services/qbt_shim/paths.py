@@ -5,6 +5,7 @@ absolute path elsewhere, or by a symlink pointing out."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path, PurePosixPath
 
 
@@ -49,3 +50,16 @@ def unsavable(path: str) -> str | None:
     if any(len(part.encode()) > MAX_NAME_BYTES for part in parts) or len(path.encode()) > MAX_PATH_BYTES:
         return f"the file {path[:80]!r}… has a name longer than the file system allows"
     return None
+
+
+def writable(root: Path) -> tuple[bool, str]:
+    """Whether this process can create files in the download root — `/health` says so, by uid, rather than
+    every download failing in silence (a folder Docker created for a bind mount belongs to root)."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".chillproxy-write-check-"):
+            pass
+    except OSError as error:
+        who = f"uid {os.getuid()}, gid {os.getgid()}"
+        return False, f"{root} is not writable by {who} ({error.strerror}): give it to PUID/PGID"
+    return True, str(root)

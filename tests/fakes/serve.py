@@ -3,6 +3,7 @@ process, for benchmarks and `make demo`. Prints one JSON line with their URLs an
 stopped.
 
     python -m tests.fakes.serve [--films N] [--prowlarr-latency S] [--torbox-latency S] [--cinemeta-latency S]
+        [--host 0.0.0.0 --public-host fakes --base-port 9001]   # in a container beside compose's services
 """
 
 from __future__ import annotations
@@ -59,8 +60,10 @@ async def main(args: argparse.Namespace) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with AsyncExitStack() as stack:
-        for fake in (prowlarr, torbox, cinemeta, jellyfin):
-            await stack.enter_async_context(serving_fake(fake))
+        for n, fake in enumerate((prowlarr, torbox, cinemeta, jellyfin)):
+            port = args.base_port + n if args.base_port else None
+            where = {"host": args.host, "public_host": args.public_host, "port": port}
+            await stack.enter_async_context(serving_fake(fake, **where))
         line = {
             "prowlarr": prowlarr.base_url,
             "prowlarrApiKey": prowlarr.api_key,
@@ -87,4 +90,7 @@ if __name__ == "__main__":
     cli.add_argument("--download-seconds", type=float, default=20.0)
     cli.add_argument("--no-rate-limits", action="store_true")
     cli.add_argument("--info-file", help="also write the JSON line here")
+    cli.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    cli.add_argument("--public-host", help="the name others reach the fakes by (default: --host)")
+    cli.add_argument("--base-port", type=int, help="Prowlarr on this port, TorBox, Cinemeta, Jellyfin the next")
     asyncio.run(main(cli.parse_args()))

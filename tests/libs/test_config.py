@@ -53,5 +53,14 @@ def test_a_bad_number_is_a_clear_error(tmp_path):
         load_settings({"CHILLPROXY_DATA": str(tmp_path), "CHILLPROXY_PORT": "eighty"}, dotenv=tmp_path / "x")
 
 
+def test_the_public_port_may_carry_an_address_as_compose_takes_it(tmp_path):
+    """deploy/.env is read by `make run` and passed to every container: `127.0.0.1:8080` must not stop them."""
+    for raw, port in (("127.0.0.1:9191", 9191), ("9192", 9192), ("", 8080), ("[::1]:9193", 9193)):
+        settings = load_settings({"CHILLPROXY_DATA": str(tmp_path), "CHILLPROXY_PORT": raw}, dotenv=tmp_path / "x")
+        assert settings.port == port, raw
+    with pytest.raises(SystemExit, match="CHILLPROXY_PORT must be an integer"):
+        load_settings({"CHILLPROXY_DATA": str(tmp_path), "CHILLPROXY_PORT": "127.0.0.1:x"}, dotenv=tmp_path / "x")
+
+
 def test_read_dotenv_of_a_missing_file_is_empty(tmp_path):
     assert read_dotenv(tmp_path / "missing") == {}

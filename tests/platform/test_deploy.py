@@ -17,7 +17,9 @@ ENV_EXAMPLE = DEPLOY / ".env.example"
 
 
 def documented_variables() -> set[str]:
-    return {line.split("=", 1)[0] for line in ENV_EXAMPLE.read_text().splitlines() if re.match(r"^[A-Z_]+=", line)}
+    """Every `NAME=` line of the example, set or left commented out (`# NAME=value`: unset on purpose)."""
+    found = (re.match(r"^(?:# )?([A-Z][A-Z0-9_]+)=", line) for line in ENV_EXAMPLE.read_text().splitlines())
+    return {match.group(1) for match in found if match}
 
 
 def test_compose_file_is_valid(tmp_path):
@@ -26,7 +28,7 @@ def test_compose_file_is_valid(tmp_path):
     for required in ("POSTGRES_PASSWORD", "SECRET_KEY", "ADMIN_TOKEN", "INTERNAL_API_KEY", "QBT_PASSWORD"):
         env = env.replace(f"\n{required}=\n", f"\n{required}=set-for-the-test\n")
     env_file = tmp_path / ".env"
-    env_file.write_text(env)
+    env_file.write_text(env + f"\nCHILLPROXY_ENV_FILE={env_file}\n")
     result = subprocess.run(
         ["docker-compose", "--env-file", str(env_file), "-f", str(COMPOSE), "config", "-q"],
         capture_output=True,
@@ -62,6 +64,34 @@ def test_every_service_has_a_health_check_and_waits_for_nats_and_postgres():
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
     assert "healthcheck" in services["traefik"]["healthcheck"]["test"]
     assert services["jaeger"]["image"].startswith("cr.jaegertracing.io/jaegertracing/jaeger:2")
+
+
+def test_every_variable_of_the_settings_file_reaches_the_services_but_not_the_containers_layout():
+    """env_file passes deploy/.env whole; what is the container's own (its port, folders, user) is pinned in
+    `environment`, which wins over env_file — the example's empty SERVICE_PORT must not reach a container."""
+    services = load_compose()["services"]
+    for service in SERVICES:
+        spec = services[service.name]
+        assert spec["env_file"] == "${CHILLPROXY_ENV_FILE:-.env}"
+        env = spec["environment"]
+        assert (env["SERVICE_HOST"], env["SERVICE_PORT"]) == ("0.0.0.0", "8000")
+        assert (env["CHILLPROXY_DATA"], env["DOWNLOAD_ROOT"]) == ("/data", "/downloads")
+        assert env["PUID"] == "${PUID:-1000}" and env["PGID"] == "${PGID:-1000}"
+        assert env["OTEL_SERVICE_NAME"] == service.name
+    for name in ("traefik",):
+        waits = services[name]["depends_on"]
+        assert {waits[s.name]["condition"] for s in SERVICES} == {"service_healthy"}
+    assert "-h 127.0.0.1" in " ".join(services["postgres"]["healthcheck"]["test"])
+    assert "16686" in " ".join(services["jaeger"]["healthcheck"]["test"])
+
+
+def test_the_build_context_holds_only_what_the_image_needs():
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert ignored[ignored.index("*")] == "*"  # everything out, then only what deploy/Dockerfile copies back in
+    kept = {line[1:].rstrip("/") for line in ignored if line.startswith("!")}
+    assert kept == {"pyproject.toml", "README.md", "libs", "services", "deploy/entrypoint.sh"}
+    gitignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert "deploy/downloads/" in gitignored
 
 
 def test_only_traefik_publishes_a_port_to_the_network():

@@ -13,11 +13,14 @@ from libs.serve import KEEP_ALIVE_SECONDS
 
 
 @asynccontextmanager
-async def serving(app, *, port: int | None = None) -> AsyncIterator[str]:
-    """Start `app` (lifespan included) on a free port; yields its base URL; stops it afterwards."""
+async def serving(
+    app, *, port: int | None = None, host: str = "127.0.0.1", public_host: str | None = None
+) -> AsyncIterator[str]:
+    """Start `app` (lifespan included) on a free port; yields its base URL (named `public_host` when others
+    reach it by another name, as containers do); stops it afterwards."""
     port = port or free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, lifespan="on", timeout_keep_alive=KEEP_ALIVE_SECONDS
+        app, host=host, port=port, log_config=None, lifespan="on", timeout_keep_alive=KEEP_ALIVE_SECONDS
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # the test process keeps its own signal handling
@@ -28,7 +31,7 @@ async def serving(app, *, port: int | None = None) -> AsyncIterator[str]:
                 task.result()  # start-up failed: raise why
                 raise RuntimeError("server stopped before it started")
             await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{public_host or host}:{port}"
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 30)
@@ -49,8 +52,8 @@ async def eventually(check, *, timeout: float = 20.0, interval: float = 0.1):
 
 
 @asynccontextmanager
-async def serving_fake(fake):
+async def serving_fake(fake, **where):
     """Serve one of tests/fakes (an object with `app` and `base_url`); its `base_url` points at it."""
-    async with serving(fake.app) as base:
+    async with serving(fake.app, **where) as base:
         fake.base_url = base
         yield fake
