@@ -41,7 +41,12 @@ await call("allData", async () => {
 await call("mainData", async () => {
   const full = await client.getSyncMainData(0);
   const next = await client.getSyncMainData(full.rid);
-  return { full: Object.keys(full.torrents).length, fullUpdate: full.full_update, next: Object.keys(next.torrents ?? {}) };
+  return {
+    full: Object.keys(full.torrents).length,
+    fullUpdate: full.full_update,
+    nextFullUpdate: next.full_update ?? false,
+    next: Object.keys(next.torrents ?? {}), // only what changed since (downloads may be moving)
+  };
 });
 const hash = input.hashes[0];
 await call("properties", async () => (await client.torrentProperties(hash)).save_path);

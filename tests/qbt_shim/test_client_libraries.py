@@ -88,7 +88,9 @@ async def test_ctrl_qbittorrent_drives_the_shim_as_homarr_does(shim):
     listed = {torrent_hash: label for torrent_hash, label, _ in answers["allData"]["torrents"]}
     assert listed == {EPISODE[0]: "tv", file_hash: "movies", MOVIE[0]: "tv"}
     assert {label["id"]: label["count"] for label in answers["allData"]["labels"]} == {"tv": 2, "movies": 1}
-    assert answers["mainData"] == {"full": 3, "fullUpdate": True, "next": []}
+    main = answers["mainData"]
+    assert (main["full"], main["fullUpdate"], main["nextFullUpdate"]) == (3, True, False)
+    assert set(main["next"]) <= set(listed)  # the changes since the first answer, never the whole list again
     assert answers["properties"].endswith("/tv")
     assert {f["name"] for f in answers["files"]} <= {f"{EPISODE[1]}/{name}" for name, _ in EPISODE[2]}
     assert answers["trackers"] == ["** [DHT] **", "** [PeX] **", "** [LSD] **"]
