@@ -1,4 +1,5 @@
-"""Settings from the environment and an optional `.env` (the environment wins), SPEC §6 names.
+"""Settings from the environment and an optional `.env` (the environment wins); every name is documented in
+deploy/.env.example.
 
 Secrets that are missing (the key that encrypts stored secrets, the admin token, the internal API key, the
 qBittorrent password) are generated once into `$CHILLPROXY_DATA/secrets.json` and reused, so a fresh
@@ -7,14 +8,21 @@ qBittorrent password) are generated once into `$CHILLPROXY_DATA/secrets.json` an
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
 import msgspec
 
 GENERATED_SECRETS = ("SECRET_KEY", "ADMIN_TOKEN", "INTERNAL_API_KEY", "QBT_PASSWORD")
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Traefik reaches the services from loopback (make run) or a private container network (compose)
+DEFAULT_TRUSTED = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,21 +49,42 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int
     service_host: str
     service_port: int | None
+    trusted_proxies: tuple[Any, ...] = ()  # IpNetworks whose X-Forwarded-* are believed (TRUSTED_PROXIES)
     env: dict[str, str] = {}  # the merged environment, for each service's own settings
 
 
-def env_int(env: Mapping[str, str], name: str, default: int) -> int:
-    return _int(env, name, default)
+S = TypeVar("S", bound=msgspec.Struct)
+_AT = re.compile(r"^(?P<problem>.*?)(?: - at `\$\.(?P<name>[A-Za-z0-9_]+)`)?$")
 
 
-def env_float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
+def service_settings(shape: type[S], env: Mapping[str, str]) -> S:
+    """A service's own settings: the fields of `shape` that name a variable (`msgspec.field(name=…)`) read
+    from the environment, an empty value meaning the default; decoded by msgspec, so a bad value is one error
+    that names the variable. Fields without a variable keep their defaults (tests and code set them)."""
+    names = {f.encode_name for f in msgspec.structs.fields(shape) if f.encode_name != f.name}
+    given = {name: value for name, value in env.items() if name in names and value != ""}
     try:
-        return float(raw)
-    except ValueError:
-        raise SystemExit(f"configuration error: {name} must be a number, got {raw!r}") from None
+        return msgspec.convert(given, shape, strict=False)
+    except msgspec.ValidationError as error:
+        found = _AT.match(str(error))
+        name = found.group("name") if found else None
+        if name is None:
+            raise SystemExit(f"configuration error: {error}") from None
+        problem = found.group("problem").rstrip(".")
+        raise SystemExit(f"configuration error: {name}: {problem} (got {given.get(name)!r})") from None
+
+
+def parse_networks(raw: str) -> tuple[IpNetwork, ...]:
+    """`a.b.c.d/n,…`; a bad entry is a start-up error that names it."""
+    networks = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SystemExit(f"TRUSTED_PROXIES: {part!r} is not an address or network") from None
+    return tuple(networks)
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -147,5 +176,6 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 1 << 20),
         service_host=env.get("SERVICE_HOST") or "127.0.0.1",
         service_port=int(service_port) if service_port else None,
+        trusted_proxies=parse_networks(env.get("TRUSTED_PROXIES") or DEFAULT_TRUSTED),
         env=env,
     )

@@ -30,6 +30,10 @@ def path_in_torrent(name: str) -> str:
     return rest or root
 
 
+# TorBox opens a download link for an hour: a link is reused for 45 minutes, never near its end
+LINK_SECONDS = 2700.0
+
+
 class TorBoxError(Exception):
     def __init__(self, status: int | None, code: str, detail: str, retry_after: float | None = None) -> None:
         super().__init__(f"TorBox {status or 'unreachable'} {code}: {detail}")
@@ -63,6 +67,17 @@ class _Envelope(msgspec.Struct):
 
 
 _envelope = msgspec.json.Decoder(_Envelope)
+
+
+class Added(msgspec.Struct, frozen=True):
+    """What an add gave: TorBox's id of the torrent, or of its queue entry when TorBox queued it."""
+
+    torrent_id: int | None = None
+    queued_id: int | None = None
+
+
+def _id(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class TorBoxClient:
@@ -129,6 +144,21 @@ class TorBoxClient:
         files = {"file": ("upload.torrent", torrent_file, "application/x-bittorrent")} if torrent_file else None
         data, _ = await self.call("POST", "torrents/createtorrent", key, data=form, files=files)
         return data if isinstance(data, dict) else {}
+
+    async def add_torrent(
+        self, key: str, info_hash: str, magnet: str | None = None, *, torrent_file: bytes | None = None
+    ) -> Added:
+        """`create_torrent`, with a torrent the account holds already (TorBox answers `DUPLICATE_ITEM`) found by
+        its hash in the account's list — the one listing, only then."""
+        try:
+            created = await self.create_torrent(key, magnet, torrent_file=torrent_file)
+        except TorBoxError as error:
+            if error.code != "DUPLICATE_ITEM":
+                raise
+            wanted = info_hash.lower()
+            found = next((t for t in await self.torrents(key) if t.hash.lower() == wanted), None)
+            return Added(torrent_id=found.id if found else None)
+        return Added(torrent_id=_id(created.get("torrent_id")), queued_id=_id(created.get("queued_id")))
 
     async def delete_torrent(self, key: str, torrent_id: int) -> None:
         await self.call("POST", "torrents/controltorrent", key, json={"torrent_id": torrent_id, "operation": "delete"})

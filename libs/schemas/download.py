@@ -1,4 +1,4 @@
-"""notifier's event: a tracked download in an external client changed state (SPEC §2, §3.4)."""
+"""notifier's event: a tracked download in an external client changed state."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""indexer-stats' subjects: one event per indexer per search, and the ranking question (SPEC §2, §3.3)."""
+"""indexer-stats' subjects: one event per indexer per search, and the ranking question."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""indexer-stats' HTTP bodies (SPEC §6)."""
+"""indexer-stats' HTTP bodies: what its pages and admin API answer."""
 
 from __future__ import annotations
 

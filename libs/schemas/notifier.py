@@ -1,4 +1,4 @@
-"""notifier's HTTP bodies (SPEC §6): the integrations document (Jellyfin, Emby, path mappings, coalescing)."""
+"""notifier's HTTP bodies: the integrations document (Jellyfin, Emby, path mappings, coalescing)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""pool-allocator's subjects: key requests, stream sessions, usage and key failures (SPEC §2, §6)."""
+"""pool-allocator's subjects: key requests, stream sessions, usage and key failures."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""pool-allocator's admin HTTP bodies (SPEC §6): keys, users, subscriptions, usage."""
+"""pool-allocator's admin HTTP bodies: keys, users, subscriptions, usage."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""qbt-shim's event: a torrent changed state (SPEC §2, §3.5)."""
+"""qbt-shim's event: a torrent changed state."""
 
 from __future__ import annotations
 

@@ -7,23 +7,9 @@ from functools import lru_cache
 
 from starlette.requests import Request
 
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+from libs.config import DEFAULT_TRUSTED, IpNetwork, parse_networks
 
-# Traefik reaches the services from loopback (make run) or a private container network (compose)
-DEFAULT_TRUSTED = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
-
-
-def parse_networks(raw: str) -> tuple[IpNetwork, ...]:
-    """`a.b.c.d/n,…`; a bad entry is a start-up error that names it."""
-    networks = []
-    for part in (p.strip() for p in raw.split(",")):
-        if not part:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(part, strict=False))
-        except ValueError:
-            raise SystemExit(f"TRUSTED_PROXIES: {part!r} is not an address or network") from None
-    return tuple(networks)
+__all__ = ["DEFAULT_TRUSTED", "IpNetwork", "client_ip", "is_trusted", "parse_networks", "request_ip"]
 
 
 @lru_cache(maxsize=4096)  # the same few proxies and clients ask again and again; parsing an address is not free

@@ -1,1 +1,1 @@
-"""indexer-stats: per-indexer performance, health and ranking. SPEC §3.3."""
+"""indexer-stats: per-indexer performance, health and ranking."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
-from libs.config import Settings
+from libs.config import Settings, service_settings
 from libs.prowlarr import ProwlarrClient
 from libs.runtime import Runtime
 from libs.schemas import INDEXER_RANKING_GET
@@ -28,7 +28,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 class IndexerStats:
     def __init__(self, settings: Settings, config: StatsConfig | None = None) -> None:
         self.settings = settings
-        self.config = config or StatsConfig.from_env(settings.env)
+        self.config = config or service_settings(StatsConfig, settings.env)
 
     @asynccontextmanager
     async def run(self, runtime: Runtime) -> AsyncIterator[None]:

@@ -1,43 +1,30 @@
-"""indexer-stats' own settings."""
+"""indexer-stats' own settings (`libs.config.service_settings` reads the ones that name a variable)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import msgspec
+from msgspec import field
 
-from libs.config import env_float, env_int
-from libs.db import Retention
+from libs.retention import Retention
 
 
-@dataclass(frozen=True)
-class StatsConfig:
-    degraded_ms: int = 500
-    down_ms: int = 2000
-    degraded_success_rate: float = 95.0
-    down_success_rate: float = 80.0
-    window_searches: int = 50  # the sliding window: each indexer's last searches (within 24 h)
-    refresh_seconds: float = 2.0  # 24 h counters, status, global figures, the ranking: after new searches
+class StatsConfig(msgspec.Struct, frozen=True, kw_only=True):
+    degraded_ms: int = field(default=500, name="INDEXER_DEGRADED_MS")
+    down_ms: int = field(default=2000, name="INDEXER_DOWN_MS")
+    degraded_success_rate: float = field(default=95.0, name="INDEXER_DEGRADED_SUCCESS_RATE")
+    down_success_rate: float = field(default=80.0, name="INDEXER_DOWN_SUCCESS_RATE")
+    # the sliding window: each indexer's last searches (within 24 h)
+    window_searches: int = field(default=50, name="INDEXER_STATUS_WINDOW")
+    # 24 h counters, status, global figures, the ranking: after new searches
+    refresh_seconds: float = field(default=2.0, name="INDEXER_REFRESH_SECONDS")
     idle_refresh_seconds: float = 60.0  # and this often regardless (the 24 h window moves, probes come due)
     percentile_seconds: float = 30.0  # hourly p50/p95 recomputed from the logs
     min_timeout_ms: int = 1500
     max_timeout_ms: int = 10000
-    retention_days: int = 30
-    prowlarr_poll_seconds: float = 60.0
-    probe_after_seconds: float = 300.0  # a down indexer is tried again by one search after this long
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> StatsConfig:
-        return cls(
-            degraded_ms=env_int(env, "INDEXER_DEGRADED_MS", cls.degraded_ms),
-            down_ms=env_int(env, "INDEXER_DOWN_MS", cls.down_ms),
-            degraded_success_rate=env_float(env, "INDEXER_DEGRADED_SUCCESS_RATE", cls.degraded_success_rate),
-            down_success_rate=env_float(env, "INDEXER_DOWN_SUCCESS_RATE", cls.down_success_rate),
-            window_searches=env_int(env, "INDEXER_STATUS_WINDOW", cls.window_searches),
-            refresh_seconds=env_float(env, "INDEXER_REFRESH_SECONDS", cls.refresh_seconds),
-            retention_days=env_int(env, "INDEXER_RETENTION_DAYS", cls.retention_days),
-            prowlarr_poll_seconds=env_float(env, "PROWLARR_POLL_SECONDS", cls.prowlarr_poll_seconds),
-            probe_after_seconds=env_float(env, "INDEXER_PROBE_AFTER_SECONDS", cls.probe_after_seconds),
-        )
+    retention_days: int = field(default=30, name="INDEXER_RETENTION_DAYS")
+    prowlarr_poll_seconds: float = field(default=60.0, name="PROWLARR_POLL_SECONDS")
+    # a down indexer is tried again by one search after this long
+    probe_after_seconds: float = field(default=300.0, name="INDEXER_PROBE_AFTER_SECONDS")
 
 
 def retention(config: StatsConfig) -> list[Retention]:

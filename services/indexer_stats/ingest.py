@@ -20,14 +20,6 @@ from libs.telemetry import get_logger
 from .repository import searches
 
 log = get_logger(__name__)
-_NAMESPACE = uuid.UUID("0b5c8e5e-2d2f-4d0e-9f8a-6f1f0d2a4c31")
-
-
-def _row_id(event_id: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(event_id)
-    except ValueError:
-        return uuid.uuid5(_NAMESPACE, event_id)
 
 
 class Ingest:
@@ -54,7 +46,7 @@ class Ingest:
                 ids = {**self._ids, **(await searches.indexer_ids(conn, unknown) if unknown else {})}
                 rows = [
                     searches.SearchRow(
-                        id=_row_id(e.id),
+                        id=e.row_id,
                         indexer_id=ids[e.indexer_id],
                         search_id=e.search_id,
                         search_query=e.query,

@@ -7,7 +7,7 @@ import asyncio
 
 import asyncpg
 
-from libs.db import keep_pruned
+from libs.retention import keep_pruned
 from libs.schemas import RankedIndexer, RankingReply, RankingRequest
 from libs.schemas.indexer_admin import GlobalView, HourView, IndexerView, ProwlarrCounters
 from libs.tasks import every, log_failure, nap

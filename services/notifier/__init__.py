@@ -1,1 +1,1 @@
-"""notifier: download tracking and Jellyfin/Emby refresh on completion. SPEC §3.4."""
+"""notifier: download tracking and Jellyfin/Emby refresh on completion."""

@@ -9,14 +9,15 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
-from libs.config import Settings, env_float
+from libs.config import Settings, service_settings
 from libs.crypto import SecretBox
-from libs.db import Retention, keep_pruned
 from libs.outbox import Outbox
+from libs.retention import keep_pruned
 from libs.runtime import Runtime
 from libs.tasks import background
 from libs.web import create_app
 
+from .config import NotifierConfig, retention
 from .downloads import Downloads
 from .media_servers import MediaServerClient
 from .refresh import Refresher
@@ -24,21 +25,13 @@ from .routes import routes
 from .settings import SettingsStore
 
 SERVICE = "notifier"
-LOG_RETENTION_DAYS = 30
-RETENTION = [
-    Retention("notifier_refresh_log", "at", LOG_RETENTION_DAYS),
-    Retention(
-        "notifier_downloads", "updated_at", LOG_RETENTION_DAYS, only="state IN ('completed', 'failed', 'removed')"
-    ),
-]
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class Notifier:
-    def __init__(self, settings: Settings, tick_seconds: float = 0.5, poll_seconds: float | None = None) -> None:
+    def __init__(self, settings: Settings, config: NotifierConfig | None = None) -> None:
         self.settings = settings
-        self.tick_seconds = tick_seconds
-        self.poll_seconds = poll_seconds or env_float(settings.env, "NOTIFIER_POLL_SECONDS", 30.0)
+        self.config = config or service_settings(NotifierConfig, settings.env)
         self._poll_wake = asyncio.Event()
 
     def poll_now(self) -> None:
@@ -49,7 +42,7 @@ class Notifier:
         box = SecretBox(self.settings.secret_key)
         self.store = SettingsStore(runtime.db, box)
         self.media = MediaServerClient(runtime.http)
-        self.refresher = Refresher(runtime.db, self.store, self.media, self.tick_seconds)
+        self.refresher = Refresher(runtime.db, self.store, self.media, self.config.tick_seconds)
         outbox = Outbox(runtime.db, runtime.bus, "notifier_outbox")
         self.downloads = Downloads(runtime.db, box, runtime.http, outbox)
         self.downloads.on_completed = self.refresher.completed
@@ -60,8 +53,8 @@ class Notifier:
             async with background(
                 self.refresher.run(),
                 outbox.run(),
-                self.downloads.run(self.poll_seconds, self._poll_wake),
-                keep_pruned(runtime.db, RETENTION),
+                self.downloads.run(self.config.poll_seconds, self._poll_wake),
+                keep_pruned(runtime.db, retention(self.config)),
             ):
                 yield
         finally:
@@ -69,8 +62,8 @@ class Notifier:
             await self.downloads.aclose()
 
 
-def build(settings: Settings, tick_seconds: float = 0.5, poll_seconds: float | None = None) -> Starlette:
-    notifier = Notifier(settings, tick_seconds, poll_seconds)
+def build(settings: Settings, config: NotifierConfig | None = None) -> Starlette:
+    notifier = Notifier(settings, config)
     app = create_app(SERVICE, settings, routes=routes(notifier), migrations=MIGRATIONS, setup=notifier.run)
     app.state.notifier = notifier
     return app

@@ -1,1 +1,1 @@
-"""pool-allocator: users, subscriptions, devices and the TorBox key pool. SPEC §3.1."""
+"""pool-allocator: users, subscriptions, devices and the TorBox key pool."""

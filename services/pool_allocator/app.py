@@ -10,9 +10,9 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from libs.bus import Consumer
-from libs.config import Settings
+from libs.config import Settings, service_settings
 from libs.crypto import SecretBox
-from libs.db import keep_pruned
+from libs.retention import keep_pruned
 from libs.runtime import Runtime
 from libs.schemas import POOL_CACHE_INVALIDATE, POOL_KEY_FAILURE, POOL_KEY_GET, POOL_STREAM_END, POOL_STREAM_START
 from libs.tasks import background
@@ -41,7 +41,7 @@ class PoolAllocator:
 
     def __init__(self, settings: Settings, config: PoolConfig | None = None) -> None:
         self.settings = settings
-        self.config = config or PoolConfig.from_env(settings.env)
+        self.config = config or service_settings(PoolConfig, settings.env)
         self.box = SecretBox(settings.secret_key)
         self.cache = AccessCache(self.config.cache_ttl_seconds)
 

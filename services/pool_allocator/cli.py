@@ -23,7 +23,7 @@ from pathlib import Path
 
 import msgspec
 
-from libs.config import load_settings
+from libs.config import load_settings, service_settings
 from libs.crypto import SecretBox
 from libs.db import create_pool, migrate
 from libs.schemas.pool_admin import KeyCreate, UserCreate
@@ -73,7 +73,7 @@ def show(value: object) -> None:
 async def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging("pool-cli", "warning", stream=sys.stderr)  # standard output is for the answer
-    config = PoolConfig.from_env(settings.env)
+    config = service_settings(PoolConfig, settings.env)
     db = await create_pool(database_url(settings), min_size=1, max_size=2, service="pool-cli")
     try:
         await migrate(db, SERVICE, MIGRATIONS)

@@ -1,47 +1,31 @@
-"""pool-allocator's own settings, from the same merged environment as everything else."""
+"""pool-allocator's own settings (`libs.config.service_settings` reads the ones that name a variable)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import msgspec
+from msgspec import field
 
-from libs.config import env_float, env_int
-from libs.db import Retention
+from libs.retention import Retention
 
 
-@dataclass(frozen=True)
-class PoolConfig:
-    device_limit: int = 3
-    device_window_days: int = 30
-    cache_ttl_seconds: float = 60.0
+class PoolConfig(msgspec.Struct, frozen=True, kw_only=True):
+    device_limit: int = field(default=3, name="POOL_DEVICE_LIMIT")
+    device_window_days: int = field(default=30, name="POOL_DEVICE_WINDOW_DAYS")
+    cache_ttl_seconds: float = field(default=60.0, name="POOL_CACHE_TTL_SECONDS")
     activity_flush_seconds: float = 30.0
-    stream_ttl_minutes: int = 180
+    stream_ttl_minutes: int = field(default=180, name="POOL_STREAM_TTL_MINUTES")
     session_sweep_seconds: float = 60.0
-    health_interval_seconds: float = 300.0
+    health_interval_seconds: float = field(default=300.0, name="POOL_HEALTH_INTERVAL_SECONDS")
     failing_after: int = 3  # consecutive failures
-    degraded_failure_rate: float = 0.2  # over 24 h, once there are enough requests to judge
+    # over 24 h, once there are enough requests to judge
+    degraded_failure_rate: float = field(default=0.2, name="POOL_DEGRADED_FAILURE_RATE")
     degraded_min_requests: int = 5
-    reclaim_idle_days: int = 3
-    reclaim_interval_seconds: float = 3600.0
-    bcrypt_rounds: int = 12
-    log_retention_days: int = 30  # key health checks, finished stream sessions, job runs
-    usage_retention_days: int = 365  # usage records (what /pool/usage sums)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> PoolConfig:
-        return cls(
-            device_limit=env_int(env, "POOL_DEVICE_LIMIT", cls.device_limit),
-            device_window_days=env_int(env, "POOL_DEVICE_WINDOW_DAYS", cls.device_window_days),
-            cache_ttl_seconds=env_float(env, "POOL_CACHE_TTL_SECONDS", cls.cache_ttl_seconds),
-            stream_ttl_minutes=env_int(env, "POOL_STREAM_TTL_MINUTES", cls.stream_ttl_minutes),
-            health_interval_seconds=env_float(env, "POOL_HEALTH_INTERVAL_SECONDS", cls.health_interval_seconds),
-            degraded_failure_rate=env_float(env, "POOL_DEGRADED_FAILURE_RATE", cls.degraded_failure_rate),
-            reclaim_idle_days=env_int(env, "POOL_RECLAIM_IDLE_DAYS", cls.reclaim_idle_days),
-            reclaim_interval_seconds=env_float(env, "POOL_RECLAIM_INTERVAL_SECONDS", cls.reclaim_interval_seconds),
-            bcrypt_rounds=env_int(env, "POOL_BCRYPT_ROUNDS", cls.bcrypt_rounds),
-            log_retention_days=env_int(env, "POOL_LOG_RETENTION_DAYS", cls.log_retention_days),
-            usage_retention_days=env_int(env, "POOL_USAGE_RETENTION_DAYS", cls.usage_retention_days),
-        )
+    reclaim_idle_days: int = field(default=3, name="POOL_RECLAIM_IDLE_DAYS")
+    reclaim_interval_seconds: float = field(default=3600.0, name="POOL_RECLAIM_INTERVAL_SECONDS")
+    bcrypt_rounds: int = field(default=12, name="POOL_BCRYPT_ROUNDS")
+    # key health checks, finished stream sessions, job runs
+    log_retention_days: int = field(default=30, name="POOL_LOG_RETENTION_DAYS")
+    usage_retention_days: int = field(default=365, name="POOL_USAGE_RETENTION_DAYS")  # what /pool/usage sums
 
 
 def retention(config: PoolConfig) -> list[Retention]:

@@ -64,15 +64,6 @@ def judge(
     return Verdict(current, None if current == "healthy" else rate_reason, consecutive)
 
 
-def _event_uuid(event_id: str) -> UUID:
-    try:
-        return UUID(event_id)
-    except ValueError:
-        import uuid
-
-        return uuid.uuid5(uuid.NAMESPACE_URL, f"chillproxy:key-failure:{event_id}")
-
-
 class HealthMonitor:
     def __init__(
         self,
@@ -168,7 +159,7 @@ class HealthMonitor:
                         report.kind,
                         report.message[:500],
                         endpoint="reported",
-                        id=_event_uuid(report.id),
+                        id=report.row_id,
                     )
                 )
         except DATABASE_AWAY as error:

@@ -21,7 +21,6 @@ from libs.telemetry import get_logger
 from .repository import usage as repo
 
 log = get_logger(__name__)
-_NAMESPACE = uuid.UUID("6f1c1e38-5d0c-4a5e-9a55-2f4a8f5d0c11")
 
 
 def row_of(event: UsageEvent) -> repo.UsageRow | None:
@@ -31,12 +30,8 @@ def row_of(event: UsageEvent) -> repo.UsageRow | None:
         pool_key_id = uuid.UUID(event.pool_key_id) if event.pool_key_id else None
     except ValueError:
         return None
-    try:
-        row_id = uuid.UUID(event.id)
-    except ValueError:
-        row_id = uuid.uuid5(_NAMESPACE, event.id)  # still one row per id
     return repo.UsageRow(
-        id=row_id,
+        id=event.row_id,
         user_id=user_id,
         pool_key_id=pool_key_id,
         device_id=event.device_id,

@@ -1,1 +1,1 @@
-"""qbt-shim: a qBittorrent WebAPI backed by TorBox and a local downloader. SPEC §3.5."""
+"""qbt-shim: a qBittorrent WebAPI backed by TorBox and a local downloader."""

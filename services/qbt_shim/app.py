@@ -15,7 +15,7 @@ import asyncpg
 from starlette.applications import Starlette
 
 from libs.cache import BoundedCache
-from libs.config import Settings
+from libs.config import Settings, service_settings
 from libs.outbox import Outbox
 from libs.runtime import Runtime
 from libs.tasks import background, log_failure
@@ -23,7 +23,6 @@ from libs.telemetry import get_logger
 from libs.torbox import TorBoxClient
 from libs.torrent_meta import btih_from_magnet, fetch_torrent
 from libs.web import create_app
-from libs.web.forwarded import DEFAULT_TRUSTED, parse_networks
 
 from . import repository as repo
 from . import sync, views
@@ -47,9 +46,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 class QbtShim:
     def __init__(self, settings: Settings, config: ShimConfig | None = None) -> None:
         self.settings = settings
-        self.config = config or ShimConfig.from_env(settings.env)
+        self.config = config or service_settings(ShimConfig, settings.env)
         self.root = settings.download_root
-        self.config_trusted = parse_networks(settings.env.get("TRUSTED_PROXIES") or DEFAULT_TRUSTED)
         self.arr_instances = parse_instances(settings.env.get("QBT_ARR_INSTANCES"))
         self._fetching: set[asyncio.Task[None]] = set()  # links of `torrents/add` being fetched
         self._rid = 0  # sync/maindata's response id, and what each recent one answered (for the changes since)

@@ -92,14 +92,13 @@ class CloudWorker:
             if wait is not None:
                 await repo.retry_later(self.db, row["hash"], _later(wait), "waiting for TorBox's add limit")
                 continue
+            torrent_file = bytes(row["torrent_file"]) if row["torrent_file"] else None
             try:
-                added = await self.torbox.create_torrent(
-                    key, row["magnet"], torrent_file=bytes(row["torrent_file"]) if row["torrent_file"] else None
-                )
+                added = await self.torbox.add_torrent(key, row["hash"], row["magnet"], torrent_file=torrent_file)
             except TorBoxError as error:
-                await self._refused(key, row, error)
+                await self._refused(row, error)
                 continue
-            torbox_id, queued_id = added.get("torrent_id"), added.get("queued_id")
+            torbox_id, queued_id = added.torrent_id, added.queued_id
             if not await repo.mark_submitted(self.db, row["hash"], torbox_id, queued_id):
                 # deleted here while TorBox was adding it: the delete found no TorBox id to remove, so it is
                 # removed now, or it would stay in the account for ever
@@ -107,13 +106,10 @@ class CloudWorker:
                 continue
             log.info("added to TorBox", hash=row["hash"], queued=torbox_id is None)
 
-    async def _refused(self, key: str, row: asyncpg.Record, error: TorBoxError) -> None:
+    async def _refused(self, row: asyncpg.Record, error: TorBoxError) -> None:
         if error.code == "ACTIVE_LIMIT":
             retry = _later(self.config.limit_retry_seconds)
             await repo.retry_later(self.db, row["hash"], retry, "TorBox: too many active downloads; waiting")
-        elif error.code == "DUPLICATE_ITEM":
-            found = next((t for t in await self.torbox.torrents(key) if t.hash.lower() == row["hash"]), None)
-            await repo.mark_submitted(self.db, row["hash"], found.id if found else None, None)
         elif error.kind == "rate_limited":
             await repo.retry_later(self.db, row["hash"], _later(error.retry_after or 60), "TorBox: rate limited")
         elif error.kind == "client_error":

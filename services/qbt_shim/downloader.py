@@ -20,7 +20,7 @@ from libs.cache import BoundedCache
 from libs.db import transaction
 from libs.tasks import log_failure, nap
 from libs.telemetry import get_logger
-from libs.torbox import TorBoxError
+from libs.torbox import LINK_SECONDS, TorBoxError
 
 from . import repository as repo
 from .cloud import TorBoxSide
@@ -31,7 +31,6 @@ from .views import Live
 
 log = get_logger(__name__)
 MAX_REMEMBERED = 10_000
-LINK_SECONDS = 2700  # TorBox's download links last an hour: used for 45 minutes
 IDLE_SECONDS = 60.0
 
 

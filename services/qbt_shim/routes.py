@@ -116,7 +116,7 @@ def routes(shim: QbtShim) -> list[Route]:
         async def wrapped(request: Request) -> Response:
             if not public:
                 access = gate.check(
-                    request_ip(request, shim.config_trusted),
+                    request_ip(request, shim.settings.trusted_proxies),
                     request.cookies.get("SID"),
                     request.headers.get("authorization"),
                 )
@@ -137,7 +137,7 @@ def routes(shim: QbtShim) -> list[Route]:
         return wrapped
 
     async def login(request: Request, params: Params) -> Response:
-        address = request_ip(request, shim.config_trusted)
+        address = request_ip(request, shim.settings.trusted_proxies)
         if gate.banned(address):
             return text(BANNED, 403)
         sid = gate.login(address, params.get("username") or "", params.get("password") or "")

@@ -2,7 +2,8 @@
 is in the cloud, and the local download. Pure.
 
 No state here makes Sonarr fail a download (qBittorrent's interface has no such state): a torrent TorBox
-reports dead is `error`, which Sonarr shows as a warning; re-searching is `failed.py`'s business.
+reports dead is `error`, which Sonarr shows as a warning; asking Sonarr or Radarr to search again is
+`arr.py`'s business.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""stream-proxy: the Stremio add-on (search, rank, cache check, play). SPEC §3.2."""
+"""stream-proxy: the Stremio add-on (search, rank, cache check, play)."""

@@ -12,7 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from libs.bus import KeyValueCache
 from libs.cinemeta import CinemetaClient
-from libs.config import Settings
+from libs.config import Settings, service_settings
 from libs.crypto import SecretBox
 from libs.outbox import Outbox
 from libs.prowlarr import ProwlarrClient
@@ -42,7 +42,7 @@ AVAILABILITY_BUCKET = "stream-availability"
 class StreamProxy:
     def __init__(self, settings: Settings, config: StreamConfig | None = None) -> None:
         self.settings = settings
-        self.config = config or StreamConfig.from_env(settings.env)
+        self.config = config or service_settings(StreamConfig, settings.env)
         self.sealer = ConfigSealer(SecretBox(settings.secret_key))
 
     @asynccontextmanager

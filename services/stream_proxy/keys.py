@@ -1,7 +1,7 @@
 """Which TorBox key serves a request: the user's own token, or one from the pool (`pool.key.get`).
 
 With both, the pool is asked first and the token is the fallback when the pool refuses or does not answer
-in time (SPEC §3.2). A refusal reaches the user as a sentence, never as an exception.
+in time. A refusal reaches the user as a sentence, never as an exception.
 """
 
 from __future__ import annotations

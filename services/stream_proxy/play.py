@@ -19,7 +19,7 @@ from libs.ratelimit import WindowLimiter
 from libs.schemas import POOL_STREAM_END, POOL_STREAM_START, POOL_USAGE, StreamEnd, StreamStart, UsageEvent
 from libs.schemas.torbox import AccountTorrent
 from libs.telemetry import get_logger
-from libs.torbox import TORBOX_ADD_LIMITS, TorBoxClient, TorBoxError, path_in_torrent
+from libs.torbox import LINK_SECONDS, TORBOX_ADD_LIMITS, TorBoxClient, TorBoxError, path_in_torrent
 
 from .client import Client
 from .files import TorrentFile, pick_file
@@ -67,7 +67,7 @@ class Player:
         torbox: TorBoxClient,
         parser: TitleParser,
         finder: ReleaseFinder,
-        link_ttl: float = 2700.0,
+        link_ttl: float = LINK_SECONDS,
         emit: Emit | None = None,
     ) -> None:
         self.bus = bus
@@ -164,23 +164,11 @@ class Player:
                 f"{max(1, round(wait / 60))} min",
             )
         magnet = f"magnet:?xt=urn:btih:{request.info_hash}"
-        try:
-            added = await self.torbox.create_torrent(key.key, magnet)
-        except TorBoxError as error:
-            if error.code != "DUPLICATE_ITEM":
-                raise
-            added = {"torrent_id": await self._find(key, request.info_hash)}  # in the account already
-        if added.get("torrent_id") is None:
+        added = await self.torbox.add_torrent(key.key, request.info_hash, magnet)
+        if added.torrent_id is None:
             raise PlayRefused(409, "not cached yet: TorBox queued it behind your other downloads; try again later")
-        self._torrents.set(remembered, int(added["torrent_id"]))
-        return await self.torbox.torrent(key.key, int(added["torrent_id"]))
-
-    async def _find(self, key: UserKey, info_hash: str) -> int | None:
-        """The account's torrent with this hash (one listing: only when TorBox says it is a duplicate)."""
-        for torrent in await self.torbox.torrents(key.key):
-            if torrent.hash.lower() == info_hash:
-                return torrent.id
-        return None
+        self._torrents.set(remembered, added.torrent_id)
+        return await self.torbox.torrent(key.key, added.torrent_id)
 
     async def _file_id(self, torrent: AccountTorrent, request: PlayRequest) -> int:
         files = [TorrentFile(f.id, path_in_torrent(f.name), f.size) for f in torrent.files]

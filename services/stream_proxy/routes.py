@@ -47,7 +47,7 @@ def opened_or_400(proxy: StreamProxy, segment: str) -> AddonConfig:
 
 
 def routes(proxy: StreamProxy) -> list[Route]:
-    settings = proxy.config
+    settings, trusted = proxy.config, proxy.settings.trusted_proxies
 
     async def plain_manifest(request: Request) -> Response:
         return json_response(manifest(None), headers=MANIFEST_CACHE)
@@ -69,7 +69,7 @@ def routes(proxy: StreamProxy) -> list[Route]:
         raw, kind = request.path_params["config"], request.path_params["kind"]
         if kind not in ("movie", "series"):
             raise ApiError(404, "this add-on serves streams for movie and series only", error="not_found")
-        base = base_url(request, settings.trusted_proxies, settings.public_url)
+        base = base_url(request, trusted, settings.public_url)
         try:
             config = decode_config(raw)
         except ConfigError as error:  # Stremio shows entries, not error bodies: say it in one
@@ -79,7 +79,7 @@ def routes(proxy: StreamProxy) -> list[Route]:
         if media is None:  # an id of another catalogue (kitsu:…): the protocol's answer is no streams
             return json_response(Streams([], cache_max_age=3600))
         reference = proxy.sealer.reference(raw, config)  # what the links we hand out carry
-        client = client_of(request, settings.trusted_proxies)
+        client = client_of(request, trusted)
         listed = await proxy.streams.streams(config, reference, media, client, base)
         max_age = settings.response_max_age if listed.found else 60
         body = Streams(listed.streams, cache_max_age=max_age, stale_revalidate=60, stale_error=max_age)
@@ -98,7 +98,7 @@ def routes(proxy: StreamProxy) -> list[Route]:
             raise ApiError(400, "the file name in the link is not valid", error="invalid_file")
         wanted = PlayRequest(info_hash, media, None if file_name == "auto" else file_name)
         try:
-            link = await proxy.player.link(config, wanted, client_of(request, settings.trusted_proxies))
+            link = await proxy.player.link(config, wanted, client_of(request, trusted))
         except PlayRefused as refusal:
             raise ApiError(refusal.status, refusal.message, headers=NO_STORE) from None
         return RedirectResponse(link, 302, headers=NO_STORE)

@@ -16,6 +16,7 @@ from libs.schemas.stremio import AddonConfig, StoreConfig
 from services.indexer_stats.app import build as build_stats
 from services.indexer_stats.config import StatsConfig
 from services.notifier.app import build as build_notifier
+from services.notifier.config import NotifierConfig
 from services.pool_allocator.app import build as build_pool
 from services.pool_allocator.config import PoolConfig
 from services.qbt_shim.app import build as build_shim
@@ -125,7 +126,7 @@ async def whole_stack(tmp_path, own_postgres, own_nats):
             "pool-allocator": build_pool(settings, PoolConfig(bcrypt_rounds=4, activity_flush_seconds=0.2)),
             "indexer-stats": build_stats(settings, StatsConfig(refresh_seconds=0.2, max_timeout_ms=3000)),
             "stream-proxy": build_proxy(settings, StreamConfig(cache_namespace=f"-e2e{free_port()}")),
-            "notifier": build_notifier(settings, tick_seconds=0.1),
+            "notifier": build_notifier(settings, NotifierConfig(tick_seconds=0.1)),
             "qbt-shim": build_shim(settings, ShimConfig(poll_active_seconds=0.2, poll_idle_seconds=0.3)),
         }
         backends = {name: await stack.enter_async_context(serving(app)) for name, app in apps.items()}

@@ -73,7 +73,7 @@ async def test_bad_events_are_terminated_not_redelivered(stats):
 
 
 async def test_old_search_logs_are_pruned_in_batches(stats):
-    from libs.db import Retention, prune
+    from libs.retention import Retention, prune
 
     await stats.send([search(1, 100, at=hours_ago(24 * 40)) for _ in range(25)] + [search(1, 100) for _ in range(5)])
     await stats.settled(30)

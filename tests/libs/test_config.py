@@ -64,3 +64,51 @@ def test_the_public_port_may_carry_an_address_as_compose_takes_it(tmp_path):
 
 def test_read_dotenv_of_a_missing_file_is_empty(tmp_path):
     assert read_dotenv(tmp_path / "missing") == {}
+
+
+def test_each_services_settings_come_from_their_variables():
+    from libs.config import service_settings
+    from services.indexer_stats.config import StatsConfig
+    from services.notifier.config import NotifierConfig
+    from services.pool_allocator.config import PoolConfig
+    from services.qbt_shim.config import ShimConfig
+    from services.stream_proxy.config import StreamConfig
+
+    env = {
+        "POOL_DEVICE_LIMIT": "7",
+        "POOL_DEGRADED_FAILURE_RATE": "0.5",
+        "QBT_POLL_ACTIVE_SECONDS": "1.5",
+        "QBT_BAN_SECONDS": "",  # empty: the default, as an unset one
+        "INDEXER_PROBE_AFTER_SECONDS": "123",
+        "NOTIFIER_POLL_SECONDS": "5",
+        "STREAM_INDEXER_TIMEOUT_MS": "900",
+        "CHILLPROXY_PUBLIC_URL": "https://media.example.com/",
+        "chunk_bytes": "1",  # a field with no variable of its own is never read from the environment
+    }
+    pool, shim = service_settings(PoolConfig, env), service_settings(ShimConfig, env)
+    assert (pool.device_limit, pool.degraded_failure_rate, pool.bcrypt_rounds) == (7, 0.5, 12)
+    assert (shim.poll_active_seconds, shim.ban_seconds, shim.chunk_bytes) == (1.5, 3600.0, 1 << 20)
+    assert service_settings(StatsConfig, env).probe_after_seconds == 123
+    assert service_settings(NotifierConfig, env).poll_seconds == 5
+    stream = service_settings(StreamConfig, env)
+    assert (stream.indexer_timeout_ms, stream.public_url) == (900, "https://media.example.com")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("POOL_DEVICE_LIMIT", "three"), ("POOL_CACHE_TTL_SECONDS", "1m"), ("POOL_BCRYPT_ROUNDS", "1.5")],
+)
+def test_a_bad_service_setting_is_one_error_naming_it(variable, value):
+    from libs.config import service_settings
+    from services.pool_allocator.config import PoolConfig
+
+    with pytest.raises(SystemExit) as stopped:
+        service_settings(PoolConfig, {variable: value})
+    assert str(stopped.value).startswith(f"configuration error: {variable}: ") and repr(value) in str(stopped.value)
+
+
+def test_trusted_proxies_are_read_once_for_every_service(tmp_path):
+    settings = load_settings({"CHILLPROXY_DATA": str(tmp_path), "TRUSTED_PROXIES": "10.1.0.0/16, ::1"}, tmp_path / "x")
+    assert [str(n) for n in settings.trusted_proxies] == ["10.1.0.0/16", "::1/128"]
+    with pytest.raises(SystemExit, match="TRUSTED_PROXIES: 'nope'"):
+        load_settings({"CHILLPROXY_DATA": str(tmp_path), "TRUSTED_PROXIES": "nope"}, tmp_path / "x")

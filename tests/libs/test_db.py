@@ -126,7 +126,7 @@ async def test_a_released_connection_costs_no_reset_round_trip_but_never_keeps_a
 
 
 async def test_retention_prunes_only_old_rows_it_may_and_in_batches(pool):
-    from libs.db import Retention, prune
+    from libs.retention import Retention, prune
 
     await pool.execute("CREATE TABLE events (at timestamptz NOT NULL, done boolean NOT NULL)")
     await pool.execute(
@@ -144,11 +144,13 @@ async def test_retention_prunes_only_old_rows_it_may_and_in_batches(pool):
 @pytest.mark.parametrize("service", ["indexer-stats", "pool-allocator", "notifier"])
 async def test_every_services_retention_names_its_own_tables(pool, service):
     """A rule naming a table or column that does not exist would fail only once a day, in production."""
-    from libs.db import prune_all
+    from libs.retention import prune_all
     from services.indexer_stats import app as stats_app
     from services.indexer_stats.config import StatsConfig
     from services.indexer_stats.config import retention as stats_retention
     from services.notifier import app as notifier_app
+    from services.notifier.config import NotifierConfig
+    from services.notifier.config import retention as notifier_retention
     from services.pool_allocator import app as pool_app
     from services.pool_allocator.config import PoolConfig
     from services.pool_allocator.config import retention as pool_retention
@@ -157,7 +159,7 @@ async def test_every_services_retention_names_its_own_tables(pool, service):
     rules = {
         "indexer-stats": stats_retention(StatsConfig()),
         "pool-allocator": pool_retention(PoolConfig()),
-        "notifier": notifier_app.RETENTION,
+        "notifier": notifier_retention(NotifierConfig()),
     }[service]
     await migrate(pool, service, modules[service].MIGRATIONS)
     assert set(await prune_all(pool, rules)) == {rule.table for rule in rules}

@@ -9,6 +9,7 @@ import pytest
 
 from libs.bus import Bus, ensure_streams
 from services.notifier.app import build
+from services.notifier.config import NotifierConfig
 from tests.conftest import make_settings
 from tests.fakes.jellyfin import FakeJellyfin
 from tests.support.asgi import serving, serving_fake
@@ -56,7 +57,7 @@ async def notifier(tmp_path, fresh_dsn, nats_url, media_servers):
         await bus.js.delete_consumer("TORRENT_STATUS", "notifier-refresh")  # each test starts from its own events
     except Exception:
         pass
-    app = build(settings, tick_seconds=0.1, poll_seconds=0.3)
+    app = build(settings, NotifierConfig(tick_seconds=0.1, poll_seconds=0.3))
     headers = {"Authorization": f"Bearer {settings.admin_token}"}
     async with serving(app) as base, httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
         yield NotifierHarness(client, base, *media_servers, bus, app, settings)

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from services.notifier.app import build
+from services.notifier.config import NotifierConfig
 from tests.conftest import make_settings
 from tests.fakes.catalogue import ENTRIES, MATRIX, info_hash_of, stock
 from tests.fakes.prowlarr import FakeProwlarr
@@ -39,7 +40,7 @@ async def test_a_grab_is_tracked_by_its_hash_from_the_start(tmp_path, fresh_dsn,
     )
     headers = {"Authorization": f"Bearer {settings.admin_token}"}
     with qbittorrent_nox(tmp_path / "qbt") as url:
-        app = build(settings, tick_seconds=0.1, poll_seconds=0.3)
+        app = build(settings, NotifierConfig(tick_seconds=0.1, poll_seconds=0.3))
         async with serving(app) as base, httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as api:
             client = (
                 await api.post(
@@ -96,7 +97,7 @@ async def test_a_usenet_grab_reaches_sabnzbd_and_nzbget_with_their_ids(tmp_path,
     sab = FakeSabnzbd()
     async with serving_fake(sab):
         with nzbget_server(tmp_path / "nzbget") as nzbget_port:
-            app = build(settings, tick_seconds=0.1, poll_seconds=0.3)
+            app = build(settings, NotifierConfig(tick_seconds=0.1, poll_seconds=0.3))
             async with serving(app) as base, httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as api:
                 clients = [
                     {"type": "sabnzbd", "name": "SAB", "host": "127.0.0.1", "port": urlsplit(sab.base_url).port,

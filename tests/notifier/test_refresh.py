@@ -9,6 +9,7 @@ import httpx
 from libs.bus import Bus, ensure_streams, publish
 from libs.schemas import TORRENT_STATUS, TorrentStatus
 from services.notifier.app import build
+from services.notifier.config import NotifierConfig
 from tests.conftest import make_settings
 from tests.support.asgi import eventually, serving
 
@@ -81,7 +82,8 @@ async def test_completions_while_the_notifier_is_down_are_not_lost(tmp_path, fre
     await bus.js.purge_stream("TORRENT_STATUS")
     headers = {"Authorization": f"Bearer {settings.admin_token}"}
     try:
-        async with serving(build(settings, tick_seconds=0.1)) as base, httpx.AsyncClient(base_url=base) as client:
+        app = build(settings, NotifierConfig(tick_seconds=0.1))
+        async with serving(app) as base, httpx.AsyncClient(base_url=base) as client:
             server = {"enabled": True, "url": jellyfin.base_url, "apiKey": jellyfin.api_key}
             document = {"jellyfin": server, "coalesceSeconds": 0.2}
             assert (await client.patch("/settings/integrations", json=document, headers=headers)).status_code == 200
@@ -90,7 +92,7 @@ async def test_completions_while_the_notifier_is_down_are_not_lost(tmp_path, fre
             await publish(bus, TORRENT_STATUS, completed(f"Late.Show.S01E0{n}"))
         await asyncio.sleep(0.5)
         assert library_calls(jellyfin) == []
-        async with serving(build(settings, tick_seconds=0.1)):
+        async with serving(build(settings, NotifierConfig(tick_seconds=0.1))):
             await eventually(lambda: library_calls(jellyfin), timeout=10)
     finally:
         await bus.close()

@@ -54,3 +54,72 @@ def test_each_service_is_runnable_and_answers_health(service, tmp_path):
 
     app = app_module.build(make_settings(tmp_path, DATABASE_URL="postgresql://x/y", NATS_URL="nats://x"))
     assert any(isinstance(r, Route) and r.path == "/health" for r in app.routes)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_imports(path: Path, module: str, known: set[str]) -> set[str]:
+    """The project modules `path` imports when it runs: imports under `if TYPE_CHECKING:` are for the type
+    checker only and do not count."""
+    tree = ast.parse(path.read_text())
+    typing_only = {
+        id(child)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for statement in node.body
+        for child in ast.walk(statement)
+    }
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, *([base] if base else [])])
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in known)
+    return {name for name in found if name in known and name != module}
+
+
+def test_no_module_imports_itself_round_about():
+    """No import cycle in libs/ or services/: a cycle means two modules that cannot be read, tested or changed
+    apart (and an import order that works by luck)."""
+    paths = [*(ROOT / "libs").rglob("*.py"), *(ROOT / "services").rglob("*.py")]
+    modules = {_module_name(path): path for path in paths}
+    graph = {name: _runtime_imports(path, name, set(modules)) for name, path in modules.items()}
+    cycles, index, low, stack, on_stack, counter = [], {}, {}, [], set(), [0]
+
+    def visit(node: str) -> None:  # Tarjan's strongly connected components
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for name in sorted(graph):
+        if name not in index:
+            visit(name)
+    assert not cycles, f"import cycles: {cycles}"

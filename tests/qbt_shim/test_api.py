@@ -109,6 +109,7 @@ async def test_categories_are_edited_and_removed_and_confined_to_the_download_ro
 
 
 async def test_info_filters_sorts_and_pages(shim):
+    shim.torbox.down = True  # neither goes anywhere meanwhile: a finished one would be `stoppedUP`, and stopped
     for torrent, category, stopped in ((EPISODE, "tv", "false"), (MOVIE, "movies", "true")):
         await shim.client.post(
             "/api/v2/torrents/add", data={"urls": magnet(torrent), "category": category, "paused": stopped}

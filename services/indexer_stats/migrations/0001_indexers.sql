@@ -1,4 +1,4 @@
--- indexer-stats' tables (seeds/002): indexers, every search, Prowlarr's own counters, hourly metrics,
+-- indexer-stats' tables: indexers, every search, Prowlarr's own counters, hourly metrics,
 -- snapshots, and the one row of global figures.
 
 CREATE TABLE prowlarr_indexers (

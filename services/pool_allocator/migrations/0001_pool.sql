@@ -1,4 +1,4 @@
--- pool-allocator's tables (seeds/002): users, subscriptions, the TorBox key pool, its slots, device
+-- pool-allocator's tables: users, subscriptions, the TorBox key pool, its slots, device
 -- assignments, health history, stream sessions and usage logs.
 
 CREATE TABLE users (

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from libs.tasks import every
 from libs.telemetry import get_logger
 
 log = get_logger(__name__)
@@ -49,7 +50,6 @@ async def prune_all(db: asyncpg.Pool, rules: list[Retention]) -> dict[str, int]:
 
 async def keep_pruned(db: asyncpg.Pool, rules: list[Retention], interval: float = 3600.0) -> None:
     """Prune every `interval` seconds, the first time at once, until cancelled."""
-    from libs.tasks import every  # libs.tasks itself needs libs.db
 
     async def once() -> None:
         deleted = {table: count for table, count in (await prune_all(db, rules)).items() if count}
