@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 
@@ -16,15 +16,18 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from libs.config import Settings
+from libs.errors import DomainError
 from libs.runtime import Runtime, open_runtime
 
 from .body import BodyLimitMiddleware
 from .edge import EdgeRulesMiddleware
-from .errors import http_exception_handler, internal_error_handler
+from .errors import domain_error_handler, http_exception_handler, internal_error_handler
 from .telemetry import RequestTelemetryMiddleware
 
-# Service-specific start-up: subscribe handlers, start background tasks; undone when the context exits.
-Setup = Callable[[Runtime], AbstractAsyncContextManager[None]]
+# Service-specific start-up: build the service's parts, subscribe handlers, start background tasks; what it
+# yields (a mapping, or None) becomes lifespan state, read by the routes as `request.state.<name>`; undone
+# when the context exits.
+Setup = Callable[[Runtime], AbstractAsyncContextManager[Mapping[str, object] | None]]
 
 _encoder = msgspec.json.Encoder()
 
@@ -56,13 +59,13 @@ def create_app(
     middleware: Sequence[Middleware] = (),
 ) -> Starlette:
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Runtime]]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
         async with open_runtime(service, settings, migrations) as runtime:
-            async with setup(runtime) if setup is not None else nullcontext():
+            async with setup(runtime) if setup is not None else nullcontext() as state:
                 # what start-up built lives as long as the process: out of the collector's sight, a full
                 # collection no longer walks it (it paused every request for tens of milliseconds)
                 gc.freeze()
-                yield {"runtime": runtime}
+                yield {**(state or {}), "runtime": runtime}
 
     return Starlette(
         routes=[Route("/health", health, methods=["GET"]), *routes],
@@ -72,6 +75,10 @@ def create_app(
             Middleware(EdgeRulesMiddleware),
             *middleware,
         ],
-        exception_handlers={HTTPException: http_exception_handler, Exception: internal_error_handler},
+        exception_handlers={
+            HTTPException: http_exception_handler,
+            DomainError: domain_error_handler,
+            Exception: internal_error_handler,
+        },
         lifespan=lifespan,
     )

@@ -7,6 +7,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from libs.errors import BadInput, Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
 from libs.schemas import ErrorBody
 from libs.telemetry import get_logger
 
@@ -26,6 +27,21 @@ _DEFAULT_ERRORS = {
     422: "unprocessable",
     429: "too_many_requests",
 }
+
+
+# what each kind of domain refusal (libs.errors) is on the web: the one table
+STATUS_OF: dict[type[DomainError], int] = {
+    BadInput: 400,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    Unavailable: 503,
+}
+
+
+def status_of(error: DomainError) -> int:
+    return next((status for kind, status in STATUS_OF.items() if isinstance(error, kind)), 400)
 
 
 class ApiError(HTTPException):
@@ -59,6 +75,11 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         message = "no such resource"
     return error_response(exc.status_code, error, message, headers=exc.headers)
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return error_response(status_of(exc), exc.error, exc.message, field=exc.field)
 
 
 async def internal_error_handler(request: Request, exc: Exception) -> Response:

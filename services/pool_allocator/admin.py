@@ -13,6 +13,7 @@ import asyncpg
 import bcrypt
 
 from libs.crypto import SecretBox, mask
+from libs.errors import BadInput, Conflict, Invalid, NotFound
 from libs.schemas.pool_admin import (
     DeviceView,
     KeyCreate,
@@ -25,7 +26,6 @@ from libs.schemas.pool_admin import (
     UserView,
     has,
 )
-from libs.web import ApiError
 
 from .config import PoolConfig
 from .invalidation import Invalidator
@@ -36,7 +36,7 @@ def parse_id(raw: str, what: str) -> UUID:
     try:
         return UUID(raw)
     except ValueError:
-        raise ApiError(400, f"{what} must be a UUID", error="invalid_id") from None
+        raise BadInput(f"{what} must be a UUID", error="invalid_id") from None
 
 
 BCRYPT_MAX_BYTES = 72
@@ -74,7 +74,7 @@ class Admin:
                     max_concurrent_streams=body.max_concurrent_streams,
                 )
             except keys.DuplicateKey:
-                raise ApiError(409, "this TorBox key is already in the pool", field="apiKey") from None
+                raise Conflict("this TorBox key is already in the pool", field="apiKey") from None
             return self._key_view(await keys.get(conn, pool_key_id))
 
     async def list_keys(self) -> list[KeyView]:
@@ -83,7 +83,7 @@ class Admin:
     async def key(self, pool_key_id: UUID) -> KeyView:
         row = await keys.get(self.db, pool_key_id)
         if row is None:
-            raise ApiError(404, "no such pool key")
+            raise NotFound("no such pool key")
         return self._key_view(row)
 
     async def update_key(self, pool_key_id: UUID, body: KeyUpdate) -> KeyView:
@@ -103,14 +103,14 @@ class Admin:
         async with self.db.acquire() as conn, conn.transaction():
             pool = await keys.lock(conn, pool_key_id)
             if pool is None:
-                raise ApiError(404, "no such pool key")
+                raise NotFound("no such pool key")
             if has(body.max_user_slots) and body.max_user_slots != pool["max_user_slots"]:
                 await self._resize(conn, pool, body.max_user_slots)
                 changes["max_user_slots"] = body.max_user_slots
             try:
                 await keys.update(conn, pool_key_id, changes)
             except keys.DuplicateKey:
-                raise ApiError(409, "this TorBox key is already in the pool", field="apiKey") from None
+                raise Conflict("this TorBox key is already in the pool", field="apiKey") from None
             view = self._key_view(await keys.get(conn, pool_key_id))
         await self.invalidator.keys([pool_key_id])
         return view
@@ -122,16 +122,14 @@ class Admin:
             return
         highest = await keys.highest_occupied_slot(conn, pool["id"])
         if highest > new_max:
-            raise ApiError(
-                409, f"slot {highest} is in use: maxUserSlots cannot go below {highest}", field="maxUserSlots"
-            )
+            raise Conflict(f"slot {highest} is in use: maxUserSlots cannot go below {highest}", field="maxUserSlots")
         await keys.remove_slots_above(conn, pool["id"], new_max)
 
     # users
 
     async def add_user(self, body: UserCreate) -> UserView:
         if len(body.password.encode()) > BCRYPT_MAX_BYTES:  # bcrypt refuses more (and older ones cut it off)
-            raise ApiError(422, f"password must be at most {BCRYPT_MAX_BYTES} bytes", field="password")
+            raise Invalid(f"password must be at most {BCRYPT_MAX_BYTES} bytes", field="password")
         password_hash = await asyncio.to_thread(hash_password, body.password, self.config.bcrypt_rounds)
         async with self.db.acquire() as conn, conn.transaction():
             try:
@@ -144,13 +142,13 @@ class Admin:
                     trial_days=body.trial_days,
                 )
             except users.DuplicateEmail:
-                raise ApiError(409, "a user with this email exists", field="email") from None
+                raise Conflict("a user with this email exists", field="email") from None
         return await self.user(user_id)
 
     async def user(self, user_id: UUID) -> UserView:
         row = await users.get(self.db, user_id)
         if row is None:
-            raise ApiError(404, "no such user")
+            raise NotFound("no such user")
         slot = await users.slot(self.db, user_id)
         devices = await users.devices(self.db, user_id, self.config.device_window_days)
         subscription = None
@@ -178,7 +176,7 @@ class Admin:
 
     async def update_user(self, user_id: UUID, body: UserUpdate) -> UserView:
         if has(body.trial) and body.trial and not has(body.trial_days):
-            raise ApiError(422, "trialDays is required to start a trial", error="invalid_body", field="trialDays")
+            raise Invalid("trialDays is required to start a trial", error="invalid_body", field="trialDays")
         changes = {
             name: getattr(body, name)
             for name in ("sub_type", "sub_status", "trial_days", "trial")
@@ -186,6 +184,6 @@ class Admin:
         }
         async with self.db.acquire() as conn, conn.transaction():
             if not await users.update_subscription(conn, user_id, changes):
-                raise ApiError(404, "no such user")
+                raise NotFound("no such user")
         await self.invalidator.users([user_id])
         return await self.user(user_id)

@@ -14,6 +14,7 @@ from uuid import UUID
 import asyncpg
 
 from libs.crypto import SecretBox
+from libs.errors import BadInput
 from libs.schemas import PoolKeyReply, PoolKeyRequest
 from libs.telemetry import get_logger
 
@@ -27,8 +28,11 @@ from .retry import retrying_transaction
 log = get_logger(__name__)
 
 
-class InvalidUserId(ValueError):
-    pass
+class InvalidUserId(BadInput):
+    """A user id that is not a UUID: the caller's mistake, never a lookup."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="userId", error="invalid_user_id")
 
 
 def parse_user_id(raw: str) -> UUID:

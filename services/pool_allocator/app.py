@@ -28,7 +28,7 @@ from .handlers import get_key_handler
 from .health import HealthMonitor
 from .invalidation import Invalidator
 from .reclaim import Reclaimer
-from .routes import routes
+from .routes import ROUTES
 from .sessions import StreamSessions
 from .usage import UsageLog
 
@@ -46,7 +46,7 @@ class PoolAllocator:
         self.cache = AccessCache(self.config.cache_ttl_seconds)
 
     @asynccontextmanager
-    async def run(self, runtime: Runtime) -> AsyncIterator[None]:
+    async def run(self, runtime: Runtime) -> AsyncIterator[dict[str, PoolAllocator]]:
         db, bus = runtime.db, runtime.bus
         self.invalidator = Invalidator(self.cache, bus)
         self.activity = ActivityRecorder(db)
@@ -78,7 +78,7 @@ class PoolAllocator:
         )
         try:
             async with jobs:
-                yield
+                yield {"pool": self}  # the routes' `request.state.pool`
         finally:
             await asyncio.gather(*(consumer.stop() for consumer in consumers))
             for subscription in subscriptions:
@@ -91,6 +91,6 @@ class PoolAllocator:
 
 def build(settings: Settings, config: PoolConfig | None = None) -> Starlette:
     pool = PoolAllocator(settings, config)
-    app = create_app(SERVICE, settings, routes=routes(pool), migrations=MIGRATIONS, setup=pool.run)
+    app = create_app(SERVICE, settings, routes=ROUTES, migrations=MIGRATIONS, setup=pool.run)
     app.state.pool = pool  # for tests and tools that drive its jobs directly
     return app

@@ -26,9 +26,9 @@ import msgspec
 from libs.config import load_settings, service_settings
 from libs.crypto import SecretBox
 from libs.db import create_pool, migrate
+from libs.errors import DomainError
 from libs.schemas.pool_admin import KeyCreate, UserCreate
 from libs.telemetry import configure_logging
-from libs.web import ApiError
 
 from .admin import Admin, parse_id
 from .app import MIGRATIONS, SERVICE
@@ -110,8 +110,8 @@ async def run(args: argparse.Namespace) -> int:
     except msgspec.ValidationError as error:
         print(f"invalid input: {error}", file=sys.stderr)
         return 2
-    except ApiError as error:
-        print(f"{error.error}: {error.detail}", file=sys.stderr)
+    except DomainError as error:
+        print(f"{error.error}: {error.message}", file=sys.stderr)
         return 1
     finally:
         await db.close()

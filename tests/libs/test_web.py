@@ -1,9 +1,12 @@
+from contextlib import asynccontextmanager
+
 import httpx
 import msgspec
 import pytest
 from starlette.requests import Request
 from starlette.routing import Route
 
+from libs import errors
 from libs.web import ApiError, create_app, json_response, read_json, require_bearer, runtime_of
 from tests.support.asgi import serving
 
@@ -28,6 +31,21 @@ async def conflict(request: Request):
     raise ApiError(409, "that name is taken", field="name")
 
 
+async def refused(request: Request):
+    """A service's decision refusing in its own words: the kind named in the path."""
+    kind = getattr(errors, request.path_params["kind"])
+    raise kind(f"refused as {kind.__name__}", field="thing")
+
+
+async def with_state(request: Request):
+    return json_response({"part": request.state.part})
+
+
+@asynccontextmanager
+async def setup(runtime):
+    yield {"part": "built at start-up"}
+
+
 @pytest.fixture
 async def client(settings):
     app = create_app(
@@ -37,7 +55,10 @@ async def client(settings):
             Route("/things", create_thing, methods=["POST"]),
             Route("/explode", explode),
             Route("/conflict", conflict),
+            Route("/refused/{kind}", refused),
+            Route("/state", with_state),
         ],
+        setup=setup,
         max_body_bytes=1024,
     )
     async with serving(app) as base, httpx.AsyncClient(base_url=base) as client:
@@ -127,6 +148,27 @@ async def test_api_errors_carry_their_field(client):
     response = await client.get("/conflict")
     assert response.status_code == 409
     assert response.json() == {"error": "conflict", "message": "that name is taken", "field": "name"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "error"),
+    [
+        ("BadInput", 400, "bad_request"),
+        ("Forbidden", 403, "forbidden"),
+        ("NotFound", 404, "not_found"),
+        ("Conflict", 409, "conflict"),
+        ("Invalid", 422, "unprocessable"),
+        ("Unavailable", 503, "unavailable"),
+    ],
+)
+async def test_domain_errors_are_answered_by_one_table(client, kind, status, error):
+    response = await client.get(f"/refused/{kind}")
+    assert response.status_code == status
+    assert response.json() == {"error": error, "message": f"refused as {kind}", "field": "thing"}
+
+
+async def test_what_start_up_yields_is_the_routes_state(client):
+    assert (await client.get("/state")).json() == {"part": "built at start-up"}
 
 
 async def test_a_crash_is_a_500_without_a_traceback(client):
