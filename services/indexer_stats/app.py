@@ -18,7 +18,7 @@ from libs.web import create_app
 from .config import StatsConfig
 from .ingest import Ingest
 from .poller import ProwlarrPoller
-from .routes import routes
+from .routes import ROUTES
 from .stats import Stats
 
 SERVICE = "indexer-stats"
@@ -31,7 +31,7 @@ class IndexerStats:
         self.config = config or service_settings(StatsConfig, settings.env)
 
     @asynccontextmanager
-    async def run(self, runtime: Runtime) -> AsyncIterator[None]:
+    async def run(self, runtime: Runtime) -> AsyncIterator[dict[str, IndexerStats]]:
         self.stats = Stats(runtime.db, self.config)
         self.ingest = Ingest(runtime.db)
         self.ingest.on_stored = self.stats.changed
@@ -53,7 +53,7 @@ class IndexerStats:
         )
         try:
             async with jobs:
-                yield
+                yield {"indexers": self}  # the routes' `request.state.indexers`
         finally:
             await consumer.stop()
             await subscription.unsubscribe()
@@ -61,6 +61,6 @@ class IndexerStats:
 
 def build(settings: Settings, config: StatsConfig | None = None) -> Starlette:
     service = IndexerStats(settings, config)
-    app = create_app(SERVICE, settings, routes=routes(service), migrations=MIGRATIONS, setup=service.run)
+    app = create_app(SERVICE, settings, routes=ROUTES, migrations=MIGRATIONS, setup=service.run)
     app.state.service = service
     return app

@@ -144,6 +144,10 @@ class Stats:
             for r in await repo.hourly(self.db, prowlarr_id, hours)
         ]
 
+    async def hourly_all(self, hours: int) -> list:
+        """Every indexer's hourly figures over the last `hours`, for the page's charts (one query)."""
+        return await repo.hourly_all(self.db, hours)
+
     async def run(self) -> None:
         """Refresh after new searches (at most every refresh interval), and every idle interval regardless."""
         while True:
