@@ -21,7 +21,7 @@ from .config import NotifierConfig, retention
 from .downloads import Downloads
 from .media_servers import MediaServerClient
 from .refresh import Refresher
-from .routes import routes
+from .routes import ROUTES
 from .settings import SettingsStore
 
 SERVICE = "notifier"
@@ -38,7 +38,7 @@ class Notifier:
         self._poll_wake.set()
 
     @asynccontextmanager
-    async def run(self, runtime: Runtime) -> AsyncIterator[None]:
+    async def run(self, runtime: Runtime) -> AsyncIterator[dict[str, Notifier]]:
         box = SecretBox(self.settings.secret_key)
         self.store = SettingsStore(runtime.db, box)
         self.media = MediaServerClient(runtime.http)
@@ -56,7 +56,7 @@ class Notifier:
                 self.downloads.run(self.config.poll_seconds, self._poll_wake),
                 keep_pruned(runtime.db, retention(self.config)),
             ):
-                yield
+                yield {"notifier": self}  # the routes' `request.state.notifier`
         finally:
             await consumer.stop()
             await self.downloads.aclose()
@@ -64,6 +64,6 @@ class Notifier:
 
 def build(settings: Settings, config: NotifierConfig | None = None) -> Starlette:
     notifier = Notifier(settings, config)
-    app = create_app(SERVICE, settings, routes=routes(notifier), migrations=MIGRATIONS, setup=notifier.run)
+    app = create_app(SERVICE, settings, routes=ROUTES, migrations=MIGRATIONS, setup=notifier.run)
     app.state.notifier = notifier
     return app

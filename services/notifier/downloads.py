@@ -20,6 +20,7 @@ import httpx
 from msgspec import UNSET
 
 from libs.crypto import MASK, SecretBox, mask
+from libs.errors import Invalid, NotFound
 from libs.outbox import Outbox
 from libs.schemas import DOWNLOAD_STATUS, DownloadStatus
 from libs.schemas.notifier import ClientCreate, ClientPatch, ClientView, DownloadCreate, DownloadView, GrabRequest
@@ -34,16 +35,6 @@ _WORDS = re.compile(r"[^a-z0-9]+")
 FINAL = ("completed", "failed", "removed")
 
 
-class NotFound(Exception):
-    pass
-
-
-class Invalid(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 def normalised(title: str) -> str:
     """`The.Show.S01E02.1080p-GRP` and `The Show S01E02 1080p GRP` are the same download."""
     return _WORDS.sub(" ", title.lower()).strip()
@@ -51,7 +42,7 @@ def normalised(title: str) -> str:
 
 def _check(client_type: str, api_key: str | None) -> None:
     if client_type == "sabnzbd" and not api_key:
-        raise Invalid("apiKey", "SABnzbd needs its API key")
+        raise Invalid("SABnzbd needs its API key", field="apiKey")
 
 
 def _changed(row: asyncpg.Record, item: ClientItem) -> bool:
@@ -187,7 +178,7 @@ class Downloads:
                 changes[name] = self._seal(value)
             elif moved and row[name]:  # a stored secret goes only to the address it was entered for
                 field = "apiKey" if name == "api_key" else name
-                raise Invalid(field, f"the client's address changed: enter its {field} again")
+                raise Invalid(f"the client's address changed: enter its {field} again", field=field)
         api_key = self._open(changes.get("api_key") or row["api_key"])
         _check(row["type"], api_key)
         if changes:
@@ -247,7 +238,7 @@ class Downloads:
 
     async def track(self, body: DownloadCreate) -> DownloadView:
         if body.client_download_id is None and body.title is None:
-            raise Invalid("clientDownloadId", "give the client's id of the download, or its title")
+            raise Invalid("give the client's id of the download, or its title", field="clientDownloadId")
         client = await self._row(body.client_id)
         return await self._insert_download(client, body.client_download_id, body.title)
 
@@ -276,11 +267,13 @@ class Downloads:
 
     async def grab(self, body: GrabRequest, prowlarr_url: str | None) -> DownloadView:
         if not prowlarr_url or not under(body.download_url, prowlarr_url):
-            raise Invalid("downloadUrl", "the download link must be one of the configured Prowlarr's (PROWLARR_URL)")
+            raise Invalid(
+                "the download link must be one of the configured Prowlarr's (PROWLARR_URL)", field="downloadUrl"
+            )
         client = await self._row(body.client_id)
         fetched = await fetch_torrent(self.http, body.download_url, timeout=30.0)
         if fetched is None:
-            raise Invalid("downloadUrl", "the download link gave nothing usable (an error, or too big)")
+            raise Invalid("the download link gave nothing usable (an error, or too big)", field="downloadUrl")
         if isinstance(fetched, str):
             grabbed = Grabbed(body.title, magnet=fetched)
         elif fetched[:1] == b"d":
@@ -288,11 +281,11 @@ class Downloads:
         elif fetched.lstrip()[:1] == b"<":
             grabbed = Grabbed(body.title, nzb=fetched)
         else:
-            raise Invalid("downloadUrl", "the download link gave neither a torrent nor an NZB")
+            raise Invalid("the download link gave neither a torrent nor an NZB", field="downloadUrl")
         try:
             client_download_id = await (await self.adapter(client)).add(grabbed)
         except ClientError as error:
-            raise Invalid("clientId", str(error)) from None
+            raise Invalid(str(error), field="clientId") from None
         log.info("grabbed", client=client["name"], indexer=body.indexer_id, download=client_download_id)
         return await self._insert_download(client, client_download_id, body.title, body.guid, body.indexer_id)
 

@@ -8,13 +8,8 @@ import msgspec
 from msgspec import UNSET
 
 from libs.crypto import MASK, SecretBox, mask
+from libs.errors import Invalid
 from libs.schemas.notifier import Integrations, IntegrationsPatch, MediaServer, MediaServerPatch
-
-
-class SettingsInvalid(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def _sealed(server: MediaServer, box: SecretBox) -> MediaServer:
@@ -45,12 +40,12 @@ def _patched(server: MediaServer, patch: MediaServerPatch | msgspec.UnsetType, n
         changes["api_key"] = patch.api_key
     elif server.api_key and "url" in changes and changes["url"] != server.url:
         # the stored key is for the server it was entered for: never sent to another address unasked
-        raise SettingsInvalid(f"{name}.apiKey", f"{name}'s address changed: enter its API key again")
+        raise Invalid(f"{name}'s address changed: enter its API key again", field=f"{name}.apiKey")
     updated = msgspec.structs.replace(server, **changes)
     if updated.enabled and not updated.url:
-        raise SettingsInvalid(f"{name}.url", f"{name} is enabled: its url is needed")
+        raise Invalid(f"{name} is enabled: its url is needed", field=f"{name}.url")
     if updated.enabled and not updated.api_key:
-        raise SettingsInvalid(f"{name}.apiKey", f"{name} is enabled: its API key is needed")
+        raise Invalid(f"{name} is enabled: its API key is needed", field=f"{name}.apiKey")
     return updated
 
 
