@@ -48,6 +48,18 @@ class Forbidden(DomainError):
     error = "forbidden"
 
 
+class Limited(DomainError):
+    """Not now: a limit (of a key, an account, a device) is reached; the message says when to try again."""
+
+    error = "too_many_requests"
+
+
+class UpstreamFailed(DomainError):
+    """An upstream we depend on (TorBox, Prowlarr) answered wrong: not the caller's fault, nor ours."""
+
+    error = "bad_gateway"
+
+
 class Unavailable(DomainError):
     """Something it needs is away (an upstream, a database): try again later."""
 

@@ -7,7 +7,17 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from libs.errors import BadInput, Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
+from libs.errors import (
+    BadInput,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    Limited,
+    NotFound,
+    Unavailable,
+    UpstreamFailed,
+)
 from libs.schemas import ErrorBody
 from libs.telemetry import get_logger
 
@@ -36,6 +46,8 @@ STATUS_OF: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     Invalid: 422,
+    Limited: 429,
+    UpstreamFailed: 502,
     Unavailable: 503,
 }
 
@@ -79,7 +91,9 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
 
 async def domain_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return error_response(status_of(exc), exc.error, exc.message, field=exc.field)
+    # a refusal holds for this request only: never kept by a player's or a proxy's cache
+    headers = {"Cache-Control": "no-store"}
+    return error_response(status_of(exc), exc.error, exc.message, field=exc.field, headers=headers)
 
 
 async def internal_error_handler(request: Request, exc: Exception) -> Response:

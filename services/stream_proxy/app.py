@@ -29,7 +29,7 @@ from .finder import ReleaseFinder
 from .keys import KeySource
 from .parsing import TitleParser
 from .play import Player
-from .routes import routes
+from .routes import ROUTES
 from .search import Searcher, SearchPlan
 from .streams import StreamService
 
@@ -46,7 +46,7 @@ class StreamProxy:
         self.sealer = ConfigSealer(SecretBox(settings.secret_key))
 
     @asynccontextmanager
-    async def run(self, runtime: Runtime) -> AsyncIterator[None]:
+    async def run(self, runtime: Runtime) -> AsyncIterator[dict[str, StreamProxy]]:
         settings, config, bus = self.settings, self.config, runtime.bus
         parser = TitleParser()
         await parser.start()
@@ -73,7 +73,7 @@ class StreamProxy:
         self.player = Player(bus, keys, torbox, parser, finder, config.link_ttl_seconds, emit=outbox.add)
         try:
             async with background(outbox.run()):
-                yield
+                yield {"proxy": self}  # the routes' `request.state.proxy`
         finally:
             parser.close()
 
@@ -84,6 +84,6 @@ def build(settings: Settings, config: StreamConfig | None = None) -> Starlette:
     cors = Middleware(
         CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"], allow_headers=["*"]
     )
-    app = create_app(SERVICE, settings, routes=routes(proxy), migrations=MIGRATIONS, setup=proxy.run, middleware=[cors])
+    app = create_app(SERVICE, settings, routes=ROUTES, migrations=MIGRATIONS, setup=proxy.run, middleware=[cors])
     app.state.proxy = proxy
     return app

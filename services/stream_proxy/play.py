@@ -1,7 +1,7 @@
 """Playing a chosen stream: the torrent in the key's TorBox account (reused, else added), the file asked for,
 one `requestdl` per (key, torrent, file) whose CDN link is remembered, and a redirect to it.
 
-Everything that can go wrong ends as a `PlayRefused` with a status and a sentence for the player; the key
+Everything that can go wrong ends as a domain error (libs.errors) with a sentence for the player; the key
 is only ever in our own call to TorBox, never in a URL given to the client.
 """
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from libs.bus import Bus, BusError, BusUnavailable, publish
 from libs.cache import BoundedCache
+from libs.errors import Conflict, DomainError, Forbidden, Limited, NotFound, UpstreamFailed
 from libs.flight import SingleFlight
 from libs.outbox import Emit
 from libs.prowlarr import ProwlarrError
@@ -33,13 +34,6 @@ MAX_REMEMBERED = 50_000  # torrents, links and sessions kept in memory, each (th
 _LIMIT_CODES = {"ACTIVE_LIMIT", "MONTHLY_LIMIT", "COOLDOWN_LIMIT", "DOWNLOAD_TOO_LARGE", "TOO_MUCH_DATA"}
 
 
-class PlayRefused(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 @dataclass(frozen=True)
 class PlayRequest:
     info_hash: str
@@ -47,16 +41,17 @@ class PlayRequest:
     file_name: str | None  # what the stream list chose; None: choose now
 
 
-def refusal_for(error: TorBoxError) -> PlayRefused:
+def refusal_for(error: TorBoxError) -> DomainError:
+    """What a TorBox refusal means for a play, in the domain's words."""
     if error.code in _LIMIT_CODES:
-        return PlayRefused(429, f"TorBox refused to add it: {error.detail or error.code}")
+        return Limited(f"TorBox refused to add it: {error.detail or error.code}")
     if error.kind == "rate_limited":
-        return PlayRefused(429, "TorBox is rate-limiting this key right now; try again in a minute")
+        return Limited("TorBox is rate-limiting this key right now; try again in a minute")
     if error.kind in ("unauthorized", "forbidden"):
-        return PlayRefused(403, "TorBox refused the key; check the add-on's configuration")
+        return Forbidden("TorBox refused the key; check the add-on's configuration")
     if error.kind == "client_error":
-        return PlayRefused(404, f"TorBox could not use this torrent: {error.detail or error.code}")
-    return PlayRefused(502, "TorBox is not answering properly right now; try again in a minute")
+        return NotFound(f"TorBox could not use this torrent: {error.detail or error.code}")
+    return UpstreamFailed("TorBox is not answering properly right now; try again in a minute")
 
 
 class Player:
@@ -92,7 +87,7 @@ class Player:
         try:
             key = await self.keys.key_for(config, client, "play", request.info_hash)
         except KeyRefused as refusal:
-            raise PlayRefused(403, str(refusal)) from None
+            raise Forbidden(str(refusal)) from None
         slot = (fingerprint_key(key.key), request.info_hash, request.file_name, request.media)
         remembered = self._links.get(slot)
         if remembered is not None:
@@ -118,11 +113,11 @@ class Player:
         try:
             found = await self.finder.releases(request.media)
         except NotConfigured as missing:
-            raise PlayRefused(404, str(missing)) from None
+            raise NotFound(str(missing)) from None
         except ProwlarrError as error:
-            raise PlayRefused(502, f"{error}; try again in a minute") from None
+            raise UpstreamFailed(f"{error}; try again in a minute") from None
         if all(release.hash != request.info_hash for release in found):
-            raise PlayRefused(404, "no such stream: search again in Stremio")
+            raise NotFound("no such stream: search again in Stremio")
 
     async def _resolve(self, slot, key: UserKey, request: PlayRequest, client: Client) -> str:
         session = await self._open_session(key, request) if key.from_pool else None
@@ -130,14 +125,14 @@ class Player:
             torrent = await self._torrent(key, request)
             if not torrent.ready:
                 progress = f" ({torrent.progress:.0%})" if torrent.progress else ""
-                raise PlayRefused(409, f"not cached yet: TorBox is downloading it{progress}; try again later")
+                raise Conflict(f"not cached yet: TorBox is downloading it{progress}; try again later")
             file_id = await self._file_id(torrent, request)
             url = await self.torbox.request_download(key.key, torrent.id, file_id, user_ip=client.ip or None)
         except TorBoxError as error:
             await self._close_session(key.device_id, session)
             await self.keys.report_failure(key, error)
             raise refusal_for(error) from None
-        except PlayRefused:
+        except DomainError:
             await self._close_session(key.device_id, session)
             raise
         self._links.set(slot, url)
@@ -158,15 +153,14 @@ class Player:
                 self._torrents.pop(remembered)  # removed from the account since: add it again
         wait = self._adds.acquire(remembered[0])
         if wait is not None:
-            raise PlayRefused(
-                429,
+            raise Limited(
                 f"this TorBox key has used its adds for now (TorBox allows 60 an hour); try again in "
                 f"{max(1, round(wait / 60))} min",
             )
         magnet = f"magnet:?xt=urn:btih:{request.info_hash}"
         added = await self.torbox.add_torrent(key.key, request.info_hash, magnet)
         if added.torrent_id is None:
-            raise PlayRefused(409, "not cached yet: TorBox queued it behind your other downloads; try again later")
+            raise Conflict("not cached yet: TorBox queued it behind your other downloads; try again later")
         self._torrents.set(remembered, added.torrent_id)
         return await self.torbox.torrent(key.key, added.torrent_id)
 
@@ -180,7 +174,7 @@ class Player:
         pack = (await self.parser.parse([torrent.name or request.info_hash]))[0]
         chosen = pick_file(files, parsed, request.media, pack.seasons)
         if chosen is None:
-            raise PlayRefused(404, "this torrent holds no file for that film or episode")
+            raise NotFound("this torrent holds no file for that film or episode")
         return chosen.index
 
     async def _open_session(self, key: UserKey, request: PlayRequest) -> str | None:
@@ -200,7 +194,7 @@ class Player:
             log.warning("stream session not opened", error=type(error).__name__)
             return None  # the cap is the pool's to enforce; its absence does not stop a film
         if not reply.allowed:
-            raise PlayRefused(429, reply.message or "too many streams on this key right now")
+            raise Limited(reply.message or "too many streams on this key right now")
         if reply.session_id:
             self._sessions.set(key.device_id, (reply.session_id, request.info_hash))
         return reply.session_id
