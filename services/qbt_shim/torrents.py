@@ -23,6 +23,7 @@ from libs.telemetry import get_logger
 from libs.torrent_meta import btih_from_magnet, info_hash, magnet_name, torrent_name
 
 from . import repository as repo
+from . import views
 from .paths import PathRefused, confine, safe_name
 from .status import StatusEvents
 from .views import Live, content_path, torrent_info
@@ -136,6 +137,7 @@ class TorrentService:
         self.events = events
         self.live = live
         self.on_added: Callable[[], None] = lambda: None  # the cloud worker's nudge
+        self.on_started: Callable[[], None] = lambda: None  # the cloud worker's and the downloader's
         self.on_deleted: Callable[[list[asyncpg.Record]], Awaitable[None]] = _nothing
 
     # categories
@@ -216,6 +218,20 @@ class TorrentService:
         if added:
             self.on_added()
         return added
+
+    async def torrent(self, torrent_hash: str) -> asyncpg.Record | None:
+        return await repo.torrent(self.db, torrent_hash)
+
+    def properties(self, row: asyncpg.Record) -> dict[str, Any]:
+        return views.properties(row, self.live(row["hash"]), datetime.now(UTC))
+
+    async def files(self, row: asyncpg.Record) -> list[dict[str, Any]]:
+        return views.files(row, await repo.files(self.db, row["hash"]))
+
+    async def set_stopped(self, hashes: list[str] | None, stopped: bool) -> None:
+        await repo.set_stopped(self.db, hashes, stopped)
+        if not stopped:
+            self.on_started()
 
     async def info(
         self,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .states import UNKNOWN_ETA, progress, qbt_state
@@ -235,3 +235,35 @@ def files(row: Mapping[str, Any], file_rows: list[Mapping[str, Any]]) -> list[di
         }
         for file in file_rows
     ]
+
+
+def preferences(root: Path, username: str, downloads_at_once: int) -> dict[str, Any]:
+    """`app/preferences` as Sonarr and Radarr read it: no removal by ratio (they remove finished torrents
+    themselves), queueing on, DHT on (magnets without trackers are then fine), the root as save path."""
+    return {
+        "save_path": str(root.resolve()),
+        "temp_path_enabled": False,
+        "temp_path": "",
+        "create_subfolder_enabled": True,
+        "start_paused_enabled": False,
+        "auto_tmm_enabled": False,
+        "max_ratio_enabled": False,
+        "max_ratio": -1,
+        "max_ratio_act": 0,
+        "max_seeding_time_enabled": False,
+        "max_seeding_time": -1,
+        "max_inactive_seeding_time_enabled": False,
+        "max_inactive_seeding_time": -1,
+        "queueing_enabled": True,
+        "max_active_downloads": downloads_at_once,
+        "max_active_torrents": 100,
+        "max_active_uploads": 0,
+        "dht": True,
+        "pex": False,
+        "lsd": False,
+        "web_ui_port": 8080,
+        "web_ui_username": username,
+        "locale": "en",
+        "dl_limit": 0,
+        "up_limit": 0,
+    }

@@ -40,7 +40,7 @@ async def test_a_torrent_torbox_queues_is_tracked_until_it_starts_and_completes(
     await add(shim, second)
 
     async def queued_at_torbox():
-        row = await shim.app.state.shim.torrent(second[0])
+        row = await shim.app.state.shim.torrents.torrent(second[0])
         return row if row["torbox_queued_id"] is not None else None
 
     row = await eventually(queued_at_torbox, timeout=10)
