@@ -20,6 +20,7 @@ import httpx
 from msgspec import UNSET
 
 from libs.crypto import MASK, SecretBox, mask
+from libs.db import transaction
 from libs.errors import Invalid, NotFound
 from libs.outbox import Outbox
 from libs.schemas import DOWNLOAD_STATUS, DownloadStatus
@@ -28,11 +29,11 @@ from libs.tasks import every
 from libs.telemetry import get_logger
 from libs.torrent_meta import fetch_torrent, under
 
+from . import repository as repo
 from .clients import ClientConfig, ClientError, ClientItem, DownloadClient, Grabbed, adapter_for
 
 log = get_logger(__name__)
 _WORDS = re.compile(r"[^a-z0-9]+")
-FINAL = ("completed", "failed", "removed")
 
 
 def normalised(title: str) -> str:
@@ -76,9 +77,7 @@ class Downloads:
 
     async def health(self) -> tuple[bool, str]:
         """For /health: the enabled clients whose last answer was an error, and why."""
-        failing = await self.db.fetch(
-            "SELECT name, last_error FROM notifier_clients WHERE enabled AND last_error IS NOT NULL ORDER BY name"
-        )
+        failing = await repo.failing_clients(self.db)
         if not failing:
             return True, "every enabled client answers"
         return False, "; ".join(f"{row['name']}: {row['last_error']}" for row in failing)
@@ -130,39 +129,19 @@ class Downloads:
         )
 
     async def clients(self) -> list[ClientView]:
-        rows = await self.db.fetch("SELECT * FROM notifier_clients ORDER BY priority DESC, name")
-        return [self._view(r) for r in rows]
+        return [self._view(r) for r in await repo.clients(self.db)]
 
     async def _row(self, client_id: str) -> asyncpg.Record:
-        try:
-            row = await self.db.fetchrow("SELECT * FROM notifier_clients WHERE id = $1::uuid", client_id)
-        except (asyncpg.DataError, ValueError):
-            row = None
+        row = await repo.client(self.db, client_id)
         if row is None:
             raise NotFound(f"no download client {client_id}")
         return row
 
     async def add_client(self, body: ClientCreate) -> ClientView:
         _check(body.type, body.api_key)
-        row = await self.db.fetchrow(
-            """
-            INSERT INTO notifier_clients (type, name, host, port, use_ssl, api_key, username, password, category,
-                                          enabled, priority)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *
-            """,
-            body.type,
-            body.name,
-            body.host,
-            body.port,
-            body.use_ssl,
-            self._seal(body.api_key),
-            body.username,
-            self._seal(body.password),
-            body.category,
-            body.enabled,
-            body.priority,
-        )
-        return self._view(row)
+        values = {name: getattr(body, name) for name in repo.CLIENT_FIELDS}
+        values |= {"api_key": self._seal(body.api_key), "password": self._seal(body.password)}
+        return self._view(await repo.insert_client(self.db, values))
 
     async def update_client(self, client_id: str, patch: ClientPatch) -> ClientView:
         row = await self._row(client_id)
@@ -182,15 +161,12 @@ class Downloads:
         api_key = self._open(changes.get("api_key") or row["api_key"])
         _check(row["type"], api_key)
         if changes:
-            assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(changes, start=2))
-            row = await self.db.fetchrow(
-                f"UPDATE notifier_clients SET {assignments} WHERE id = $1 RETURNING *", row["id"], *changes.values()
-            )
+            row = await repo.update_client(self.db, row["id"], changes)
         return self._view(row)
 
     async def delete_client(self, client_id: str) -> None:
         row = await self._row(client_id)
-        await self.db.execute("DELETE FROM notifier_clients WHERE id = $1", row["id"])
+        await repo.delete_client(self.db, row["id"])
         known = self._adapters.pop(str(row["id"]), None)  # its session and connections go with it
         if known is not None:
             await known[1].aclose()
@@ -206,9 +182,7 @@ class Downloads:
         return True, version
 
     async def _checked(self, client_id: Any, error: str | None) -> None:
-        await self.db.execute(
-            "UPDATE notifier_clients SET last_error = $2, last_checked_at = now() WHERE id = $1", client_id, error
-        )
+        await repo.mark_checked(self.db, client_id, error)
 
     # downloads
 
@@ -230,11 +204,7 @@ class Downloads:
         )
 
     async def downloads(self) -> list[DownloadView]:
-        rows = await self.db.fetch(
-            "SELECT d.*, c.type FROM notifier_downloads d JOIN notifier_clients c ON c.id = d.client_id"
-            " ORDER BY d.created_at DESC LIMIT 1000"
-        )
-        return [self._download_view(r) for r in rows]
+        return [self._download_view(r) for r in await repo.downloads(self.db)]
 
     async def track(self, body: DownloadCreate) -> DownloadView:
         if body.client_download_id is None and body.title is None:
@@ -252,17 +222,7 @@ class Downloads:
     ) -> DownloadView:
         if client_download_id and client["type"] in ("qbittorrent", "transmission"):
             client_download_id = client_download_id.lower()  # info hashes: the clients list them lowercase
-        row = await self.db.fetchrow(
-            """
-            INSERT INTO notifier_downloads (client_id, client_download_id, title, prowlarr_guid, indexer_id)
-            VALUES ($1, $2, $3, $4, $5) RETURNING *
-            """,
-            client["id"],
-            client_download_id or None,
-            title,
-            guid,
-            indexer_id,
-        )
+        row = await repo.insert_download(self.db, client["id"], client_download_id or None, title, guid, indexer_id)
         return self._download_view({**dict(row), "type": client["type"]})
 
     async def grab(self, body: GrabRequest, prowlarr_url: str | None) -> DownloadView:
@@ -293,13 +253,7 @@ class Downloads:
 
     async def poll(self) -> None:
         """One round over every enabled client that has something open; each on its own."""
-        clients = await self.db.fetch(
-            """
-            SELECT c.* FROM notifier_clients c WHERE c.enabled AND EXISTS (
-                SELECT 1 FROM notifier_downloads d WHERE d.client_id = c.id AND d.state <> ALL($1::text[]))
-            """,
-            list(FINAL),
-        )
+        clients = await repo.clients_with_open_downloads(self.db)
         await asyncio.gather(*(self._poll_client(row) for row in clients))
 
     async def _poll_client(self, client: asyncpg.Record) -> None:
@@ -316,11 +270,7 @@ class Downloads:
         await self._checked(client["id"], None)
         by_id = {item.id: item for item in items}
         by_title = {normalised(item.title): item for item in items}
-        tracked = await self.db.fetch(
-            "SELECT * FROM notifier_downloads WHERE client_id = $1 AND state <> ALL($2::text[])",
-            client["id"],
-            list(FINAL),
-        )
+        tracked = await repo.open_downloads(self.db, client["id"])
         changes = []
         for row in tracked:
             item = by_id.get(row["client_download_id"] or "") or by_title.get(normalised(row["title"] or ""))
@@ -347,14 +297,9 @@ class Downloads:
             )
             for row, item in changes
         ]
-        async with self.db.acquire() as connection, connection.transaction():
-            await connection.executemany(
-                """
-                UPDATE notifier_downloads SET client_download_id = coalesce(client_download_id, $2), state = $3,
-                       progress = $4, speed_bytes = $5, eta_seconds = $6, final_path = $7, error = $8,
-                       title = coalesce(title, $9), updated_at = $10
-                WHERE id = $1
-                """,
+        async with transaction(self.db) as connection:
+            await repo.update_downloads(
+                connection,
                 [
                     (
                         row["id"],

@@ -21,6 +21,7 @@ from libs.schemas import TORRENT_STATUS, TorrentStatus
 from libs.tasks import log_failure, nap
 from libs.telemetry import get_logger
 
+from . import repository as repo
 from .mapping import map_path
 from .media_servers import MediaServerClient, MediaServerError, target_of
 from .settings import SettingsStore
@@ -65,9 +66,7 @@ class Refresher:
             rows += [(name, path) for path in mapped]
         if rows:
             # a path already waiting keeps its place: the window runs from the first completion
-            await (connection or self.db).executemany(
-                "INSERT INTO notifier_refresh_queue (server, path) VALUES ($1, $2) ON CONFLICT DO NOTHING", rows
-            )
+            await repo.queue_refreshes(connection or self.db, rows)
             if connection is None:
                 self._wake.set()
             else:  # visible once the caller's transaction commits, a moment from now
@@ -90,30 +89,16 @@ class Refresher:
         now = now or datetime.now(UTC)
         settings = await self.settings.get()
         window = timedelta(seconds=settings.coalesce_seconds)
-        due = await self.db.fetch(
-            """
-            SELECT server, array_agg(path ORDER BY path) AS paths, max(attempts) AS attempts
-            FROM notifier_refresh_queue WHERE next_try_at <= $1
-            GROUP BY server HAVING min(queued_at) <= $2
-            """,
-            now,
-            now - window,
-        )
+        due = await repo.due_refreshes(self.db, now, window)
         await asyncio.gather(*(self._send(row, settings, now) for row in due))
-        waiting = await self.db.fetchval(
-            """
-            SELECT extract(epoch FROM min(greatest(next_try_at, queued_at + $1)) - now())::float8
-            FROM notifier_refresh_queue
-            """,
-            window,
-        )
+        waiting = await repo.seconds_until_due(self.db, window)
         return IDLE_SECONDS if waiting is None else max(0.0, waiting)
 
     async def _send(self, row: asyncpg.Record, settings, now: datetime) -> None:
         name, paths = row["server"], list(row["paths"])
         target = target_of(name, getattr(settings, name))
         if target is None:  # disabled since: what waited for it is dropped
-            await self.db.execute("DELETE FROM notifier_refresh_queue WHERE server = $1", name)
+            await repo.drop_refreshes(self.db, name)
             return
         full = "" in paths
         try:
@@ -123,32 +108,11 @@ class Refresher:
                 await self.client.files_updated(target, paths)
         except MediaServerError as error:
             attempts = row["attempts"] + 1
-            await self.db.execute(
-                """
-                UPDATE notifier_refresh_queue SET attempts = $2, next_try_at = $3, last_error = $4
-                WHERE server = $1 AND path = ANY($5::text[])
-                """,
-                name,
-                attempts,
-                now + timedelta(seconds=backoff_seconds(attempts)),
-                str(error),
-                paths,
-            )
-            await self._log(name, len(paths), full, str(error))
+            retry_at = now + timedelta(seconds=backoff_seconds(attempts))
+            await repo.retry_refreshes(self.db, name, paths, attempts, retry_at, str(error))
+            await repo.log_refresh(self.db, name, len(paths), full, str(error))
             log.warning("media server refresh failed; will retry", server=name, error=str(error), attempts=attempts)
             return
-        await self.db.execute(
-            "DELETE FROM notifier_refresh_queue WHERE server = $1 AND path = ANY($2::text[])", name, paths
-        )
-        await self._log(name, len(paths), full, None)
+        await repo.drop_refreshes(self.db, name, paths)
+        await repo.log_refresh(self.db, name, len(paths), full, None)
         log.info("media server told", server=name, paths=len(paths), full_scan=full)
-
-    async def _log(self, server: str, paths: int, full: bool, error: str | None) -> None:
-        await self.db.execute(
-            "INSERT INTO notifier_refresh_log (server, paths, full_scan, ok, error) VALUES ($1, $2, $3, $4, $5)",
-            server,
-            paths,
-            full,
-            error is None,
-            error,
-        )

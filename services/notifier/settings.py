@@ -8,8 +8,11 @@ import msgspec
 from msgspec import UNSET
 
 from libs.crypto import MASK, SecretBox, mask
+from libs.db import transaction
 from libs.errors import Invalid
 from libs.schemas.notifier import Integrations, IntegrationsPatch, MediaServer, MediaServerPatch
+
+from . import repository as repo
 
 
 def _sealed(server: MediaServer, box: SecretBox) -> MediaServer:
@@ -55,7 +58,7 @@ class SettingsStore:
         self.box = box
 
     async def get(self) -> Integrations:
-        stored = await self.db.fetchval("SELECT document FROM notifier_settings")
+        stored = await repo.settings_document(self.db)
         if stored is None:
             return Integrations()
         settings = msgspec.convert(stored, Integrations)
@@ -64,8 +67,8 @@ class SettingsStore:
         )
 
     async def patch(self, patch: IntegrationsPatch) -> Integrations:
-        async with self.db.acquire() as connection, connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock(hashtext('notifier_settings'))")
+        async with transaction(self.db) as connection:
+            await repo.lock_settings(connection)
             current = await self.get()
             updated = msgspec.structs.replace(
                 current,
@@ -79,11 +82,5 @@ class SettingsStore:
             sealed = msgspec.structs.replace(
                 updated, jellyfin=_sealed(updated.jellyfin, self.box), emby=_sealed(updated.emby, self.box)
             )
-            await connection.execute(
-                """
-                INSERT INTO notifier_settings (id, document) VALUES (true, $1)
-                ON CONFLICT (id) DO UPDATE SET document = excluded.document, updated_at = now()
-                """,
-                msgspec.to_builtins(sealed),
-            )
+            await repo.save_settings(connection, msgspec.to_builtins(sealed))
         return updated
