@@ -1,7 +1,7 @@
 """PostgreSQL for the services: the pool, health, and numbered migrations (old rows: `libs.retention`)."""
 
 from .migrations import MigrationError, migrate, migration_files
-from .pool import DATABASE_AWAY, create_pool, ping, transaction
+from .pool import DATABASE_AWAY, create_pool, ping, row_as, rows_as, transaction
 
 __all__ = [
     "DATABASE_AWAY",
@@ -10,5 +10,7 @@ __all__ = [
     "migrate",
     "migration_files",
     "ping",
+    "row_as",
+    "rows_as",
     "transaction",
 ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import asyncpg
 import msgspec
@@ -69,6 +70,19 @@ async def ping(pool: asyncpg.Pool, timeout: float = 1.0) -> bool:
         except Exception:  # a probe: whatever fails (refused, reset, mid-restart states), the answer is "not now"
             continue
     return False
+
+
+S = TypeVar("S")
+
+
+def rows_as(shape: type[S], records: Iterable[asyncpg.Record]) -> list[S]:
+    """Rows as the repository hands them on: msgspec Structs whose fields are the columns, so the decisions
+    behind it read attributes with types, never a Record by string."""
+    return msgspec.convert([dict(record) for record in records], list[shape])
+
+
+def row_as(shape: type[S], record: asyncpg.Record | None) -> S | None:
+    return None if record is None else msgspec.convert(dict(record), shape)
 
 
 @asynccontextmanager

@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 import bcrypt
+import msgspec
 
 from libs.crypto import SecretBox, mask
 from libs.errors import BadInput, Conflict, Invalid, NotFound
@@ -55,10 +56,10 @@ class Admin:
 
     # keys
 
-    def _key_view(self, row: asyncpg.Record) -> KeyView:
-        values = dict(row)
-        values["id"] = str(values["id"])
-        values["api_key"] = mask(self.box.decrypt(values["api_key"])) or ""
+    def _key_view(self, row: keys.KeyRow) -> KeyView:
+        values = msgspec.structs.asdict(row)
+        values["id"] = str(row.id)
+        values["api_key"] = mask(self.box.decrypt(row.api_key)) or ""
         return KeyView(**values)
 
     async def add_key(self, body: KeyCreate) -> KeyView:
@@ -104,7 +105,7 @@ class Admin:
             pool = await keys.lock(conn, pool_key_id)
             if pool is None:
                 raise NotFound("no such pool key")
-            if has(body.max_user_slots) and body.max_user_slots != pool["max_user_slots"]:
+            if has(body.max_user_slots) and body.max_user_slots != pool.max_user_slots:
                 await self._resize(conn, pool, body.max_user_slots)
                 changes["max_user_slots"] = body.max_user_slots
             try:
@@ -115,15 +116,15 @@ class Admin:
         await self.invalidator.keys([pool_key_id])
         return view
 
-    async def _resize(self, conn: asyncpg.Connection, pool: asyncpg.Record, new_max: int) -> None:
-        old_max = pool["max_user_slots"]
+    async def _resize(self, conn: asyncpg.Connection, pool: keys.LockedKey, new_max: int) -> None:
+        old_max = pool.max_user_slots
         if new_max > old_max:
-            await keys.add_slots(conn, pool["id"], old_max + 1, new_max)
+            await keys.add_slots(conn, pool.id, old_max + 1, new_max)
             return
-        highest = await keys.highest_occupied_slot(conn, pool["id"])
+        highest = await keys.highest_occupied_slot(conn, pool.id)
         if highest > new_max:
             raise Conflict(f"slot {highest} is in use: maxUserSlots cannot go below {highest}", field="maxUserSlots")
-        await keys.remove_slots_above(conn, pool["id"], new_max)
+        await keys.remove_slots_above(conn, pool.id, new_max)
 
     # users
 
@@ -152,23 +153,25 @@ class Admin:
         slot = await users.slot(self.db, user_id)
         devices = await users.devices(self.db, user_id, self.config.device_window_days)
         subscription = None
-        if row["sub_type"] is not None:
+        if row.sub_type is not None:
             subscription = SubscriptionView(
-                sub_type=row["sub_type"],
-                sub_status=row["sub_status"],
-                trial=row["trial"],
-                trial_startdate=row["trial_startdate"],
-                trial_enddate=row["trial_enddate"],
+                sub_type=row.sub_type,
+                sub_status=row.sub_status,
+                trial=row.trial,
+                trial_startdate=row.trial_startdate,
+                trial_enddate=row.trial_enddate,
             )
         return UserView(
-            uuid=str(row["uuid"]),
-            email=row["email"],
-            created_at=row["created_at"],
-            accessed_at=row["accessed_at"],
+            uuid=str(row.uuid),
+            email=row.email,
+            created_at=row.created_at,
+            accessed_at=row.accessed_at,
             subscription=subscription,
-            slot=None if slot is None else SlotView(**{**dict(slot), "pool_key_id": str(slot["pool_key_id"])}),
+            slot=None
+            if slot is None
+            else SlotView(**{**msgspec.structs.asdict(slot), "pool_key_id": str(slot.pool_key_id)}),
             devices=[
-                DeviceView(device_id=d["device_id"], last_used_at=d["last_used_at"], counts_toward_limit=d["counts"])
+                DeviceView(device_id=d.device_id, last_used_at=d.last_used_at, counts_toward_limit=d.counts)
                 for d in devices
             ],
             device_limit=self.config.device_limit,

@@ -84,12 +84,12 @@ class HealthMonitor:
             pool = await repo.lock(conn, observation.pool_key_id)
             if pool is None:
                 return None
-            consecutive = 0 if observation.ok else pool["consecutive_failures"] + 1
+            consecutive = 0 if observation.ok else pool.consecutive_failures + 1
             totals = await repo.record(conn, observation, consecutive)
             if totals is None:  # a report delivered again: already counted
-                return pool["status"], Verdict(pool["status"], None, pool["consecutive_failures"])
+                return pool.status, Verdict(pool.status, None, pool.consecutive_failures)
             requests, failures, average_ms = totals
-            verdict = judge(pool["status"], pool["consecutive_failures"], observation, requests, failures, self.config)
+            verdict = judge(pool.status, pool.consecutive_failures, observation, requests, failures, self.config)
             await repo.update_pool(
                 conn,
                 observation.pool_key_id,
@@ -101,7 +101,7 @@ class HealthMonitor:
                 failures=failures,
                 average_ms=average_ms,
             )
-            return pool["status"], verdict
+            return pool.status, verdict
 
         result = await retrying_transaction(self.db, attempt)
         if result is None:
@@ -136,7 +136,7 @@ class HealthMonitor:
 
         async def one(row) -> tuple[UUID, Verdict]:
             async with limit:
-                return row["id"], await self.check(row["id"], self.box.decrypt(row["api_key"]))
+                return row.id, await self.check(row.id, self.box.decrypt(row.api_key))
 
         return dict(await asyncio.gather(*(one(row) for row in rows)))
 

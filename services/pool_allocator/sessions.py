@@ -44,11 +44,11 @@ class StreamSessions:
             slot_id = await repo.held_slot_on(conn, user_id, pool_key_id)
             if slot_id is None:
                 return StreamStartReply(allowed=False, message="this key is not assigned to you: ask for a key first")
-            if pool["current_concurrent_streams"] >= pool["max_concurrent_streams"]:
+            if pool.current_concurrent_streams >= pool.max_concurrent_streams:
                 return StreamStartReply(
                     allowed=False,
                     pool_key_id=str(pool_key_id),
-                    message=f"all {pool['max_concurrent_streams']} streams of this key are in use; "
+                    message=f"all {pool.max_concurrent_streams} streams of this key are in use; "
                     "try again in a few minutes",
                 )
             session_id = await repo.open_session(

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 
 import asyncpg
+import msgspec
 
 from libs.bus import Bus, Consumer, Retry, publish
 from libs.db import DATABASE_AWAY
@@ -81,6 +82,6 @@ class UsageLog:
     async def summary(self) -> UsageSummary:
         by_user, by_key = await repo.summary(self.db)
         return UsageSummary(
-            by_user=[UsageView(**dict(r)) for r in by_user],
-            by_key=[UsageView(**dict(r)) for r in by_key],
+            by_user=[UsageView(**msgspec.structs.asdict(r)) for r in by_user],
+            by_key=[UsageView(**msgspec.structs.asdict(r)) for r in by_key],
         )

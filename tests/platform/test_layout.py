@@ -123,3 +123,20 @@ def test_no_module_imports_itself_round_about():
         if name not in index:
             visit(name)
     assert not cycles, f"import cycles: {cycles}"
+
+
+# the services whose repositories already hand on Structs; issue 16 brings the others here
+STRUCT_REPOSITORIES = ("pool_allocator",)
+
+
+@pytest.mark.parametrize("service", STRUCT_REPOSITORIES)
+def test_a_repository_hands_on_structs_never_records(service):
+    """What leaves a repository is typed (msgspec Structs, plain values): no `asyncpg.Record` read by string
+    keys in the decisions behind it."""
+    folder = ROOT / "services" / service
+    for path in [*folder.glob("repository/*.py"), *folder.glob("repository.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef) and node.returns is not None:
+                assert "Record" not in ast.unparse(node.returns), f"{path.name}: {node.name} returns Records"
+    for path in folder.glob("*.py"):
+        assert "asyncpg.Record" not in path.read_text(), f"{path.name} still handles Records"

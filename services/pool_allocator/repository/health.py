@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
+import msgspec
+
+from libs.db import row_as
 
 
 @dataclass(frozen=True)
@@ -23,10 +26,16 @@ class Observation:
     id: UUID | None = None  # a reported failure's event id: stored once however often it is delivered
 
 
-async def lock(conn: asyncpg.Connection, pool_key_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+class KeyHealth(msgspec.Struct, frozen=True):
+    status: str
+    consecutive_failures: int
+
+
+async def lock(conn: asyncpg.Connection, pool_key_id: UUID) -> KeyHealth | None:
+    locked = await conn.fetchrow(
         "SELECT status, consecutive_failures FROM torbox_pool WHERE id = $1 FOR UPDATE", pool_key_id
     )
+    return row_as(KeyHealth, locked)
 
 
 async def record(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
+
+from libs.db import row_as, rows_as
 
 _VIEW = """
     SELECT p.id, p.api_key, p.label, p.priority, p.is_active, p.status, p.status_reason,
@@ -16,6 +20,41 @@ _VIEW = """
            p.last_success_at, p.last_failure_at, p.created_at
     FROM torbox_pool p JOIN v_pool_status v ON v.pool_key_id = p.id
 """
+
+
+class KeyRow(msgspec.Struct, frozen=True):
+    """A key with its utilisation, as the admin API shows it (`api_key` still sealed)."""
+
+    id: UUID
+    api_key: str
+    label: str | None
+    priority: int
+    is_active: bool
+    status: str
+    status_reason: str | None
+    max_user_slots: int
+    current_user_slots: int
+    max_concurrent_streams: int
+    current_concurrent_streams: int
+    slot_utilization_pct: float | None
+    concurrency_utilization_pct: float | None
+    slot_status: str
+    concurrency_status: str
+    consecutive_failures: int
+    failure_rate_24h: float | None
+    last_success_at: datetime | None
+    last_failure_at: datetime | None
+    created_at: datetime
+
+
+class LockedKey(msgspec.Struct, frozen=True):
+    id: UUID
+    max_user_slots: int
+
+
+class StoredKey(msgspec.Struct, frozen=True):
+    id: UUID
+    api_key: str  # sealed
 
 
 class DuplicateKey(Exception):
@@ -61,16 +100,17 @@ async def add_slots(conn: asyncpg.Connection, pool_key_id: UUID, first: int, las
     )
 
 
-async def list_all(db: asyncpg.Pool | asyncpg.Connection) -> list[asyncpg.Record]:
-    return await db.fetch(_VIEW + " ORDER BY p.priority DESC, p.created_at")
+async def list_all(db: asyncpg.Pool | asyncpg.Connection) -> list[KeyRow]:
+    return rows_as(KeyRow, await db.fetch(_VIEW + " ORDER BY p.priority DESC, p.created_at"))
 
 
-async def get(db: asyncpg.Pool | asyncpg.Connection, pool_key_id: UUID) -> asyncpg.Record | None:
-    return await db.fetchrow(_VIEW + " WHERE p.id = $1", pool_key_id)
+async def get(db: asyncpg.Pool | asyncpg.Connection, pool_key_id: UUID) -> KeyRow | None:
+    return row_as(KeyRow, await db.fetchrow(_VIEW + " WHERE p.id = $1", pool_key_id))
 
 
-async def lock(conn: asyncpg.Connection, pool_key_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM torbox_pool WHERE id = $1 FOR UPDATE", pool_key_id)
+async def lock(conn: asyncpg.Connection, pool_key_id: UUID) -> LockedKey | None:
+    locked = await conn.fetchrow("SELECT id, max_user_slots FROM torbox_pool WHERE id = $1 FOR UPDATE", pool_key_id)
+    return row_as(LockedKey, locked)
 
 
 async def highest_occupied_slot(conn: asyncpg.Connection, pool_key_id: UUID) -> int:
@@ -103,6 +143,7 @@ async def update(conn: asyncpg.Connection, pool_key_id: UUID, changes: dict[str,
         raise DuplicateKey from None
 
 
-async def encrypted_keys(db: asyncpg.Pool) -> list[asyncpg.Record]:
+async def encrypted_keys(db: asyncpg.Pool) -> list[StoredKey]:
     """Every key that health checks should try: all but those an admin disabled."""
-    return await db.fetch("SELECT id, api_key FROM torbox_pool WHERE status <> 'disabled' ORDER BY id")
+    found = await db.fetch("SELECT id, api_key FROM torbox_pool WHERE status <> 'disabled' ORDER BY id")
+    return rows_as(StoredKey, found)

@@ -8,6 +8,9 @@ from __future__ import annotations
 from uuid import UUID
 
 import asyncpg
+import msgspec
+
+from libs.db import row_as
 
 
 async def held_slot_on(conn: asyncpg.Connection, user_id: UUID, pool_key_id: UUID) -> UUID | None:
@@ -16,11 +19,17 @@ async def held_slot_on(conn: asyncpg.Connection, user_id: UUID, pool_key_id: UUI
     )
 
 
-async def lock_pool_streams(conn: asyncpg.Connection, pool_key_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+class StreamCapacity(msgspec.Struct, frozen=True):
+    current_concurrent_streams: int
+    max_concurrent_streams: int
+
+
+async def lock_pool_streams(conn: asyncpg.Connection, pool_key_id: UUID) -> StreamCapacity | None:
+    locked = await conn.fetchrow(
         "SELECT current_concurrent_streams, max_concurrent_streams FROM torbox_pool WHERE id = $1 FOR UPDATE",
         pool_key_id,
     )
+    return row_as(StreamCapacity, locked)
 
 
 async def open_session(

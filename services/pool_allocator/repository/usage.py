@@ -7,6 +7,9 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+import msgspec
+
+from libs.db import rows_as
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,17 @@ _SUMMARY = """
 """
 
 
-async def summary(db: asyncpg.Pool) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
-    by_user = await db.fetch(_SUMMARY.format(column="user_id"))
-    by_key = await db.fetch(_SUMMARY.format(column="pool_key_id"))
+class UsageTotals(msgspec.Struct, frozen=True):
+    id: str  # the user's or the key's
+    events: int
+    streams: int
+    cached: int
+    bytes: int
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+async def summary(db: asyncpg.Pool) -> tuple[list[UsageTotals], list[UsageTotals]]:
+    by_user = rows_as(UsageTotals, await db.fetch(_SUMMARY.format(column="user_id")))
+    by_key = rows_as(UsageTotals, await db.fetch(_SUMMARY.format(column="pool_key_id")))
     return by_user, by_key

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
+
+from libs.db import row_as, rows_as
 
 
 class DuplicateEmail(Exception):
@@ -42,8 +46,35 @@ async def insert(
     return user_id
 
 
-async def get(db: asyncpg.Pool | asyncpg.Connection, user_id: UUID) -> asyncpg.Record | None:
-    return await db.fetchrow(
+class UserRow(msgspec.Struct, frozen=True):
+    uuid: UUID
+    email: str
+    created_at: datetime
+    accessed_at: datetime | None
+    sub_type: str | None  # None: no subscription row
+    sub_status: str | None
+    trial: bool | None
+    trial_startdate: datetime | None
+    trial_enddate: datetime | None
+
+
+class SlotRow(msgspec.Struct, frozen=True):
+    pool_key_id: UUID
+    slot_number: int
+    assigned_at: datetime | None
+    last_activity_at: datetime | None
+    total_streams: int
+    pool_status: str
+
+
+class DeviceRow(msgspec.Struct, frozen=True):
+    device_id: str
+    last_used_at: datetime
+    counts: bool  # used within the device window: it counts towards the limit
+
+
+async def get(db: asyncpg.Pool | asyncpg.Connection, user_id: UUID) -> UserRow | None:
+    found = await db.fetchrow(
         """
         SELECT u.uuid, u.email, u.created_at, u.accessed_at,
                s.sub_type, s.sub_status, s.trial, s.trial_startdate, s.trial_enddate
@@ -51,20 +82,22 @@ async def get(db: asyncpg.Pool | asyncpg.Connection, user_id: UUID) -> asyncpg.R
         """,
         user_id,
     )
+    return row_as(UserRow, found)
 
 
-async def slot(db: asyncpg.Pool | asyncpg.Connection, user_id: UUID) -> asyncpg.Record | None:
-    return await db.fetchrow(
+async def slot(db: asyncpg.Pool | asyncpg.Connection, user_id: UUID) -> SlotRow | None:
+    found = await db.fetchrow(
         """
         SELECT pool_key_id, slot_number, assigned_at, last_activity_at, total_streams, pool_status
         FROM v_user_slots WHERE user_id = $1
         """,
         user_id,
     )
+    return row_as(SlotRow, found)
 
 
-async def devices(db: asyncpg.Pool | asyncpg.Connection, user_id: UUID, window_days: int) -> list[asyncpg.Record]:
-    return await db.fetch(
+async def devices(db: asyncpg.Pool | asyncpg.Connection, user_id: UUID, window_days: int) -> list[DeviceRow]:
+    found = await db.fetch(
         """
         SELECT device_id, last_used_at, last_used_at > now() - make_interval(days => $2) AS counts
         FROM torbox_assignments WHERE user_id = $1 ORDER BY last_used_at DESC
@@ -72,6 +105,7 @@ async def devices(db: asyncpg.Pool | asyncpg.Connection, user_id: UUID, window_d
         user_id,
         window_days,
     )
+    return rows_as(DeviceRow, found)
 
 
 async def update_subscription(conn: asyncpg.Connection, user_id: UUID, changes: dict[str, Any]) -> bool:
