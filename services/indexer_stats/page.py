@@ -41,20 +41,18 @@ def render(views: list[IndexerView], hourly: list, now: datetime | None = None) 
         start = now - timedelta(hours=hours)
         by_indexer: dict[str, list] = defaultdict(list)
         for r in hourly:
-            if r["hour_bucket"] > start:
-                by_indexer[r["indexer_name"]].append(r)
+            if r.hour_bucket > start:
+                by_indexer[r.indexer_name].append(r)
 
         def series(pick, by_indexer=by_indexer) -> list[Series]:
-            return [Series(name, [(r["hour_bucket"], pick(r)) for r in rows]) for name, rows in by_indexer.items()]
+            return [Series(name, [(r.hour_bucket, pick(r)) for r in rows]) for name, rows in by_indexer.items()]
 
         charts = [
-            line_chart("p50 response time", series(lambda r: r["p50_response_time"]), unit=" ms", start=start, end=now),
-            line_chart("p95 response time", series(lambda r: r["p95_response_time"]), unit=" ms", start=start, end=now),
+            line_chart("p50 response time", series(lambda r: r.p50_response_time), unit=" ms", start=start, end=now),
+            line_chart("p95 response time", series(lambda r: r.p95_response_time), unit=" ms", start=start, end=now),
             line_chart(
                 "success rate",
-                series(
-                    lambda r: 100.0 * r["successful_requests"] / r["total_requests"] if r["total_requests"] else None
-                ),
+                series(lambda r: 100.0 * r.successful_requests / r.total_requests if r.total_requests else None),
                 unit=" %",
                 start=start,
                 end=now,

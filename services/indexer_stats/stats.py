@@ -106,19 +106,19 @@ class Stats:
         return self._global
 
     @staticmethod
-    def _global_view(row) -> GlobalView:
+    def _global_view(row: repo.GlobalRow) -> GlobalView:
         return GlobalView(
-            total_searches24h=row["total_searches_24h"],
-            successful_searches24h=row["successful_searches_24h"],
-            failed_searches24h=row["failed_searches_24h"],
-            timeout_searches24h=row["timeout_searches_24h"],
-            avg_response_time24h=row["avg_response_time_24h"],
-            p95_response_time24h=row["p95_response_time_24h"],
-            slowest_indexer=row["slowest_name"],
-            slowest_indexer_avg_time=row["slowest_indexer_avg_time"],
-            most_reliable_indexer=row["reliable_name"],
-            most_reliable_success_rate=row["most_reliable_success_rate"],
-            last_updated_at=row["last_updated_at"],
+            total_searches24h=row.total_searches_24h,
+            successful_searches24h=row.successful_searches_24h,
+            failed_searches24h=row.failed_searches_24h,
+            timeout_searches24h=row.timeout_searches_24h,
+            avg_response_time24h=row.avg_response_time_24h,
+            p95_response_time24h=row.p95_response_time_24h,
+            slowest_indexer=row.slowest_name,
+            slowest_indexer_avg_time=row.slowest_indexer_avg_time,
+            most_reliable_indexer=row.reliable_name,
+            most_reliable_success_rate=row.most_reliable_success_rate,
+            last_updated_at=row.last_updated_at,
         )
 
     async def hours(self, prowlarr_id: int, hours: int) -> list[HourView] | None:
@@ -126,25 +126,23 @@ class Stats:
             return None
         return [
             HourView(
-                hour=r["hour_bucket"],
-                requests=r["total_requests"],
-                successes=r["successful_requests"],
-                failures=r["failed_requests"],
-                timeouts=r["timeout_requests"],
-                avg_ms=r["avg_response_time"],
-                min_ms=r["min_response_time"],
-                max_ms=r["max_response_time"],
-                p50_ms=r["p50_response_time"],
-                p95_ms=r["p95_response_time"],
-                results=r["total_results_returned"],
-                success_rate=round(100.0 * r["successful_requests"] / r["total_requests"], 2)
-                if r["total_requests"]
-                else None,
+                hour=r.hour_bucket,
+                requests=r.total_requests,
+                successes=r.successful_requests,
+                failures=r.failed_requests,
+                timeouts=r.timeout_requests,
+                avg_ms=r.avg_response_time,
+                min_ms=r.min_response_time,
+                max_ms=r.max_response_time,
+                p50_ms=r.p50_response_time,
+                p95_ms=r.p95_response_time,
+                results=r.total_results_returned,
+                success_rate=round(100.0 * r.successful_requests / r.total_requests, 2) if r.total_requests else None,
             )
             for r in await repo.hourly(self.db, prowlarr_id, hours)
         ]
 
-    async def hourly_all(self, hours: int) -> list:
+    async def hourly_all(self, hours: int) -> list[repo.HourRow]:
         """Every indexer's hourly figures over the last `hours`, for the page's charts (one query)."""
         return await repo.hourly_all(self.db, hours)
 

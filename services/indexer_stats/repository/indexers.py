@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+import msgspec
+
+from libs.db import rows_as
 
 
 @dataclass(frozen=True)
@@ -135,21 +139,56 @@ async def refresh_global(db: asyncpg.Pool | asyncpg.Connection) -> None:
     )
 
 
-async def global_row(db: asyncpg.Pool) -> asyncpg.Record:
-    return await db.fetchrow(
+class GlobalRow(msgspec.Struct, frozen=True):
+    total_searches_24h: int
+    successful_searches_24h: int
+    failed_searches_24h: int
+    timeout_searches_24h: int
+    avg_response_time_24h: int | None
+    p95_response_time_24h: int | None
+    slowest_name: str | None
+    slowest_indexer_avg_time: int | None
+    reliable_name: str | None
+    most_reliable_success_rate: float | None
+    last_updated_at: datetime
+
+
+class HourRow(msgspec.Struct, frozen=True):
+    """One indexer-hour of prowlarr_indexer_metrics (the indexer named for the charts of every indexer)."""
+
+    hour_bucket: datetime
+    total_requests: int
+    successful_requests: int
+    p50_response_time: int | None
+    p95_response_time: int | None
+    failed_requests: int = 0
+    timeout_requests: int = 0
+    avg_response_time: int | None = None
+    min_response_time: int | None = None
+    max_response_time: int | None = None
+    total_results_returned: int = 0
+    indexer_id: int | None = None  # Prowlarr's id, in every indexer's hours
+    indexer_name: str | None = None
+
+
+async def global_row(db: asyncpg.Pool) -> GlobalRow:
+    found = await db.fetchrow(
         """
-        SELECT g.*, s.indexer_id AS slowest_prowlarr_id, s.indexer_name AS slowest_name,
-               r.indexer_id AS reliable_prowlarr_id, r.indexer_name AS reliable_name
+        SELECT g.total_searches_24h, g.successful_searches_24h, g.failed_searches_24h, g.timeout_searches_24h,
+               g.avg_response_time_24h, g.p95_response_time_24h, g.slowest_indexer_avg_time,
+               g.most_reliable_success_rate::float8 AS most_reliable_success_rate, g.last_updated_at,
+               s.indexer_name AS slowest_name, r.indexer_name AS reliable_name
         FROM prowlarr_global_stats g
         LEFT JOIN prowlarr_indexers s ON s.id = g.slowest_indexer_id
         LEFT JOIN prowlarr_indexers r ON r.id = g.most_reliable_indexer_id
         WHERE g.id = 1
         """
     )
+    return msgspec.convert(dict(found), GlobalRow)  # the row is made by the migration: always there
 
 
-async def hourly(db: asyncpg.Pool, prowlarr_id: int, hours: int) -> list[asyncpg.Record]:
-    return await db.fetch(
+async def hourly(db: asyncpg.Pool, prowlarr_id: int, hours: int) -> list[HourRow]:
+    found = await db.fetch(
         """
         SELECT m.hour_bucket, m.total_requests, m.successful_requests, m.failed_requests, m.timeout_requests,
                m.avg_response_time, m.min_response_time, m.max_response_time, m.p50_response_time,
@@ -161,11 +200,12 @@ async def hourly(db: asyncpg.Pool, prowlarr_id: int, hours: int) -> list[asyncpg
         prowlarr_id,
         hours,
     )
+    return rows_as(HourRow, found)
 
 
-async def hourly_all(db: asyncpg.Pool, hours: int) -> list[asyncpg.Record]:
+async def hourly_all(db: asyncpg.Pool, hours: int) -> list[HourRow]:
     """Every indexer's hourly figures over the last `hours`, for the charts (one query)."""
-    return await db.fetch(
+    found = await db.fetch(
         """
         SELECT i.indexer_id, i.indexer_name, m.hour_bucket, m.total_requests, m.successful_requests,
                m.p50_response_time, m.p95_response_time
@@ -175,3 +215,4 @@ async def hourly_all(db: asyncpg.Pool, hours: int) -> list[asyncpg.Record]:
         """,
         hours,
     )
+    return rows_as(HourRow, found)
