@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 from msgspec import UNSET
 
 from libs.crypto import MASK, SecretBox, mask
@@ -46,10 +47,10 @@ def _check(client_type: str, api_key: str | None) -> None:
         raise Invalid("SABnzbd needs its API key", field="apiKey")
 
 
-def _changed(row: asyncpg.Record, item: ClientItem) -> bool:
-    stored = (row["state"], round(row["progress"], 4), row["speed_bytes"], row["eta_seconds"], row["final_path"])
+def _changed(row: repo.DownloadRow, item: ClientItem) -> bool:
+    stored = (row.state, round(row.progress, 4), row.speed_bytes, row.eta_seconds, row.final_path)
     return (item.state, round(item.progress, 4), item.speed_bytes, item.eta_seconds, item.final_path) != stored or (
-        item.error != row["error"]
+        item.error != row.error
     )
 
 
@@ -62,17 +63,17 @@ class Downloads:
         self.on_completed: Callable[[list[str], asyncpg.Connection], Awaitable[None]] | None = None
         self._adapters: dict[str, tuple[tuple, DownloadClient]] = {}  # client id → (its settings, adapter)
 
-    async def adapter(self, row: asyncpg.Record) -> DownloadClient:
+    async def adapter(self, row: repo.ClientRow) -> DownloadClient:
         """The client's adapter, kept between polls (a session survives) until its settings change."""
-        settings = tuple(row[k] for k in ("type", "host", "port", "use_ssl", "api_key", "username", "password",
-                                          "category", "name"))  # fmt: skip
-        known = self._adapters.get(str(row["id"]))
+        settings = tuple(getattr(row, k) for k in ("type", "host", "port", "use_ssl", "api_key", "username",
+                                                   "password", "category", "name"))  # fmt: skip
+        known = self._adapters.get(str(row.id))
         if known is not None and known[0] == settings:
             return known[1]
         if known is not None:
             await known[1].aclose()
         adapter = adapter_for(self.config_of(row), self.http)
-        self._adapters[str(row["id"])] = (settings, adapter)
+        self._adapters[str(row.id)] = (settings, adapter)
         return adapter
 
     async def health(self) -> tuple[bool, str]:
@@ -80,7 +81,7 @@ class Downloads:
         failing = await repo.failing_clients(self.db)
         if not failing:
             return True, "every enabled client answers"
-        return False, "; ".join(f"{row['name']}: {row['last_error']}" for row in failing)
+        return False, "; ".join(f"{row.name}: {row.last_error}" for row in failing)
 
     async def aclose(self) -> None:
         for _, adapter in self._adapters.values():
@@ -95,25 +96,25 @@ class Downloads:
     def _open(self, value: str | None) -> str | None:
         return self.box.decrypt(value) if value else None
 
-    def config_of(self, row: asyncpg.Record) -> ClientConfig:
+    def config_of(self, row: repo.ClientRow) -> ClientConfig:
         return ClientConfig(
-            id=str(row["id"]),
-            type=row["type"],
-            name=row["name"],
-            host=row["host"],
-            port=row["port"],
-            use_ssl=row["use_ssl"],
-            api_key=self._open(row["api_key"]),
-            username=row["username"],
-            password=self._open(row["password"]),
-            category=row["category"],
+            id=str(row.id),
+            type=row.type,
+            name=row.name,
+            host=row.host,
+            port=row.port,
+            use_ssl=row.use_ssl,
+            api_key=self._open(row.api_key),
+            username=row.username,
+            password=self._open(row.password),
+            category=row.category,
         )
 
-    def _view(self, row: asyncpg.Record) -> ClientView:
+    def _view(self, row: repo.ClientRow) -> ClientView:
         config = self.config_of(row)
         return ClientView(
             id=config.id,
-            type=row["type"],
+            type=row.type,
             name=config.name,
             host=config.host,
             port=config.port,
@@ -122,16 +123,16 @@ class Downloads:
             username=config.username,
             password=mask(config.password),
             category=config.category,
-            enabled=row["enabled"],
-            priority=row["priority"],
-            last_error=row["last_error"],
-            last_checked_at=row["last_checked_at"],
+            enabled=row.enabled,
+            priority=row.priority,
+            last_error=row.last_error,
+            last_checked_at=row.last_checked_at,
         )
 
     async def clients(self) -> list[ClientView]:
         return [self._view(r) for r in await repo.clients(self.db)]
 
-    async def _row(self, client_id: str) -> asyncpg.Record:
+    async def _row(self, client_id: str) -> repo.ClientRow:
         row = await repo.client(self.db, client_id)
         if row is None:
             raise NotFound(f"no download client {client_id}")
@@ -150,24 +151,24 @@ class Downloads:
             value = getattr(patch, name)
             if value is not UNSET:
                 changes[name] = value
-        moved = any(name in changes and changes[name] != row[name] for name in ("host", "port", "use_ssl"))
+        moved = any(name in changes and changes[name] != getattr(row, name) for name in ("host", "port", "use_ssl"))
         for name in ("api_key", "password"):
             value = getattr(patch, name)
             if value is not UNSET and not (value or "").startswith(MASK):
                 changes[name] = self._seal(value)
-            elif moved and row[name]:  # a stored secret goes only to the address it was entered for
+            elif moved and getattr(row, name):  # a stored secret goes only to the address it was entered for
                 field = "apiKey" if name == "api_key" else name
                 raise Invalid(f"the client's address changed: enter its {field} again", field=field)
-        api_key = self._open(changes.get("api_key") or row["api_key"])
-        _check(row["type"], api_key)
+        api_key = self._open(changes.get("api_key") or row.api_key)
+        _check(row.type, api_key)
         if changes:
-            row = await repo.update_client(self.db, row["id"], changes)
+            row = await repo.update_client(self.db, row.id, changes)
         return self._view(row)
 
     async def delete_client(self, client_id: str) -> None:
         row = await self._row(client_id)
-        await repo.delete_client(self.db, row["id"])
-        known = self._adapters.pop(str(row["id"]), None)  # its session and connections go with it
+        await repo.delete_client(self.db, row.id)
+        known = self._adapters.pop(str(row.id), None)  # its session and connections go with it
         if known is not None:
             await known[1].aclose()
 
@@ -176,9 +177,9 @@ class Downloads:
         try:
             version = await (await self.adapter(row)).test()
         except ClientError as error:
-            await self._checked(row["id"], str(error))
+            await self._checked(row.id, str(error))
             return False, str(error)
-        await self._checked(row["id"], None)
+        await self._checked(row.id, None)
         return True, version
 
     async def _checked(self, client_id: Any, error: str | None) -> None:
@@ -186,21 +187,21 @@ class Downloads:
 
     # downloads
 
-    def _download_view(self, row: asyncpg.Record) -> DownloadView:
+    def _download_view(self, row: repo.DownloadRow) -> DownloadView:
         return DownloadView(
-            id=str(row["id"]),
-            client_id=str(row["client_id"]),
-            client_type=row["type"],
-            client_download_id=row["client_download_id"],
-            title=row["title"],
-            state=row["state"],
-            progress=row["progress"],
-            speed_bytes=row["speed_bytes"],
-            eta_seconds=row["eta_seconds"],
-            final_path=row["final_path"],
-            error=row["error"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
+            id=str(row.id),
+            client_id=str(row.client_id),
+            client_type=row.type,
+            client_download_id=row.client_download_id,
+            title=row.title,
+            state=row.state,
+            progress=row.progress,
+            speed_bytes=row.speed_bytes,
+            eta_seconds=row.eta_seconds,
+            final_path=row.final_path,
+            error=row.error,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
         )
 
     async def downloads(self) -> list[DownloadView]:
@@ -214,16 +215,16 @@ class Downloads:
 
     async def _insert_download(
         self,
-        client: asyncpg.Record,
+        client: repo.ClientRow,
         client_download_id: str | None,
         title: str | None,
         guid: str | None = None,
         indexer_id: int | None = None,
     ) -> DownloadView:
-        if client_download_id and client["type"] in ("qbittorrent", "transmission"):
+        if client_download_id and client.type in ("qbittorrent", "transmission"):
             client_download_id = client_download_id.lower()  # info hashes: the clients list them lowercase
-        row = await repo.insert_download(self.db, client["id"], client_download_id or None, title, guid, indexer_id)
-        return self._download_view({**dict(row), "type": client["type"]})
+        row = await repo.insert_download(self.db, client.id, client_download_id or None, title, guid, indexer_id)
+        return self._download_view(msgspec.structs.replace(row, type=client.type))
 
     async def grab(self, body: GrabRequest, prowlarr_url: str | None) -> DownloadView:
         if not prowlarr_url or not under(body.download_url, prowlarr_url):
@@ -246,7 +247,7 @@ class Downloads:
             client_download_id = await (await self.adapter(client)).add(grabbed)
         except ClientError as error:
             raise Invalid(str(error), field="clientId") from None
-        log.info("grabbed", client=client["name"], indexer=body.indexer_id, download=client_download_id)
+        log.info("grabbed", client=client.name, indexer=body.indexer_id, download=client_download_id)
         return await self._insert_download(client, client_download_id, body.title, body.guid, body.indexer_id)
 
     # polling
@@ -256,38 +257,38 @@ class Downloads:
         clients = await repo.clients_with_open_downloads(self.db)
         await asyncio.gather(*(self._poll_client(row) for row in clients))
 
-    async def _poll_client(self, client: asyncpg.Record) -> None:
+    async def _poll_client(self, client: repo.ClientRow) -> None:
         try:
             items = await (await self.adapter(client)).items()
         except ClientError as error:
-            await self._checked(client["id"], str(error))
-            log.warning("download client unavailable", client=client["name"], error=str(error))
+            await self._checked(client.id, str(error))
+            log.warning("download client unavailable", client=client.name, error=str(error))
             return
         except Exception as error:  # garbage from a client: logged and skipped, the others go on
-            await self._checked(client["id"], f"unreadable answer ({type(error).__name__})")
-            log.warning("download client answered garbage", client=client["name"], error=type(error).__name__)
+            await self._checked(client.id, f"unreadable answer ({type(error).__name__})")
+            log.warning("download client answered garbage", client=client.name, error=type(error).__name__)
             return
-        await self._checked(client["id"], None)
+        await self._checked(client.id, None)
         by_id = {item.id: item for item in items}
         by_title = {normalised(item.title): item for item in items}
-        tracked = await repo.open_downloads(self.db, client["id"])
+        tracked = await repo.open_downloads(self.db, client.id)
         changes = []
         for row in tracked:
-            item = by_id.get(row["client_download_id"] or "") or by_title.get(normalised(row["title"] or ""))
+            item = by_id.get(row.client_download_id or "") or by_title.get(normalised(row.title or ""))
             if item is not None and _changed(row, item):
                 changes.append((row, item))
         if changes:
             await self._store(client, changes)
 
-    async def _store(self, client: asyncpg.Record, changes: list[tuple[asyncpg.Record, ClientItem]]) -> None:
+    async def _store(self, client: repo.ClientRow, changes: list[tuple[repo.DownloadRow, ClientItem]]) -> None:
         """Every change of one poll in one transaction: the rows and their `download.status` events."""
         now = datetime.now(UTC)
         events = [
             DownloadStatus(
-                download_id=str(row["id"]),
-                client_id=str(client["id"]),
-                client_type=client["type"],
-                title=item.title or row["title"] or "",
+                download_id=str(row.id),
+                client_id=str(client.id),
+                client_type=client.type,
+                title=item.title or row.title or "",
                 state=item.state,
                 progress=item.progress,
                 speed_bytes=item.speed_bytes,
@@ -302,7 +303,7 @@ class Downloads:
                 connection,
                 [
                     (
-                        row["id"],
+                        row.id,
                         item.id,
                         item.state,
                         item.progress,
@@ -318,9 +319,7 @@ class Downloads:
             )
             await self.outbox.add_many(DOWNLOAD_STATUS, events, connection)
             finished = [
-                item.final_path or ""
-                for row, item in changes
-                if item.state == "completed" and row["state"] != "completed"
+                item.final_path or "" for row, item in changes if item.state == "completed" and row.state != "completed"
             ]
             if finished and self.on_completed is not None:  # queued with the change: both or neither
                 await self.on_completed([path for path in finished if path], connection)

@@ -94,8 +94,8 @@ class Refresher:
         waiting = await repo.seconds_until_due(self.db, window)
         return IDLE_SECONDS if waiting is None else max(0.0, waiting)
 
-    async def _send(self, row: asyncpg.Record, settings, now: datetime) -> None:
-        name, paths = row["server"], list(row["paths"])
+    async def _send(self, row: repo.DueRefresh, settings, now: datetime) -> None:
+        name, paths = row.server, row.paths
         target = target_of(name, getattr(settings, name))
         if target is None:  # disabled since: what waited for it is dropped
             await repo.drop_refreshes(self.db, name)
@@ -107,7 +107,7 @@ class Refresher:
             else:
                 await self.client.files_updated(target, paths)
         except MediaServerError as error:
-            attempts = row["attempts"] + 1
+            attempts = row.attempts + 1
             retry_at = now + timedelta(seconds=backoff_seconds(attempts))
             await repo.retry_refreshes(self.db, name, paths, attempts, retry_at, str(error))
             await repo.log_refresh(self.db, name, len(paths), full, str(error))

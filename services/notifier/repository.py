@@ -5,12 +5,63 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import asyncpg
+import msgspec
+
+from libs.db import row_as, rows_as
 
 # a pool, or the connection of the caller's transaction (a change and its event commit together)
 Db = asyncpg.Pool | asyncpg.Connection
 FINAL = ("completed", "failed", "removed")  # a download in one of these is no longer followed
+
+
+class ClientRow(msgspec.Struct, frozen=True):
+    """A download client as stored (its secrets still sealed)."""
+
+    id: UUID
+    type: str
+    name: str
+    host: str
+    port: int
+    use_ssl: bool
+    api_key: str | None
+    username: str | None
+    password: str | None
+    category: str | None
+    enabled: bool
+    priority: int
+    last_error: str | None
+    last_checked_at: datetime | None
+
+
+class DownloadRow(msgspec.Struct, frozen=True):
+    id: UUID
+    client_id: UUID
+    client_download_id: str | None
+    title: str | None
+    state: str
+    progress: float
+    speed_bytes: int
+    eta_seconds: int | None
+    final_path: str | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    type: str = ""  # the client's, when listed with it
+
+
+class FailingClient(msgspec.Struct, frozen=True):
+    name: str
+    last_error: str
+
+
+class DueRefresh(msgspec.Struct, frozen=True):
+    server: str
+    paths: list[str]
+    attempts: int
+
 
 # settings
 
@@ -40,40 +91,45 @@ CLIENT_FIELDS = ("type", "name", "host", "port", "use_ssl", "api_key", "username
                  "enabled", "priority")  # fmt: skip
 
 
-async def failing_clients(db: Db) -> list[asyncpg.Record]:
-    return await db.fetch(
-        "SELECT name, last_error FROM notifier_clients WHERE enabled AND last_error IS NOT NULL ORDER BY name"
+async def failing_clients(db: Db) -> list[FailingClient]:
+    return rows_as(
+        FailingClient,
+        await db.fetch(
+            "SELECT name, last_error FROM notifier_clients WHERE enabled AND last_error IS NOT NULL ORDER BY name"
+        ),
     )
 
 
-async def clients(db: Db) -> list[asyncpg.Record]:
-    return await db.fetch("SELECT * FROM notifier_clients ORDER BY priority DESC, name")
+async def clients(db: Db) -> list[ClientRow]:
+    return rows_as(ClientRow, await db.fetch("SELECT * FROM notifier_clients ORDER BY priority DESC, name"))
 
 
-async def client(db: Db, client_id: str) -> asyncpg.Record | None:
+async def client(db: Db, client_id: str) -> ClientRow | None:
     """None for an id that is no client's, or not a UUID at all."""
     try:
-        return await db.fetchrow("SELECT * FROM notifier_clients WHERE id = $1::uuid", client_id)
+        return row_as(ClientRow, await db.fetchrow("SELECT * FROM notifier_clients WHERE id = $1::uuid", client_id))
     except (asyncpg.DataError, ValueError):
         return None
 
 
-async def insert_client(db: Db, values: dict[str, Any]) -> asyncpg.Record:
+async def insert_client(db: Db, values: dict[str, Any]) -> ClientRow:
     """`values`: every one of CLIENT_FIELDS (secrets already sealed)."""
     placeholders = ", ".join(f"${n}" for n in range(1, len(CLIENT_FIELDS) + 1))
-    return await db.fetchrow(
+    inserted = await db.fetchrow(
         f"INSERT INTO notifier_clients ({', '.join(CLIENT_FIELDS)}) VALUES ({placeholders}) RETURNING *",
         *(values[name] for name in CLIENT_FIELDS),
     )
+    return msgspec.convert(dict(inserted), ClientRow)
 
 
-async def update_client(db: Db, client_id: Any, changes: dict[str, Any]) -> asyncpg.Record:
+async def update_client(db: Db, client_id: Any, changes: dict[str, Any]) -> ClientRow:
     """`changes`: some of CLIENT_FIELDS (the names are ours, never a caller's)."""
     assert set(changes) <= set(CLIENT_FIELDS)
     assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(changes, start=2))
-    return await db.fetchrow(
+    updated = await db.fetchrow(
         f"UPDATE notifier_clients SET {assignments} WHERE id = $1 RETURNING *", client_id, *changes.values()
     )
+    return msgspec.convert(dict(updated), ClientRow)
 
 
 async def delete_client(db: Db, client_id: Any) -> None:
@@ -86,37 +142,40 @@ async def mark_checked(db: Db, client_id: Any, error: str | None) -> None:
     )
 
 
-async def clients_with_open_downloads(db: Db) -> list[asyncpg.Record]:
-    return await db.fetch(
+async def clients_with_open_downloads(db: Db) -> list[ClientRow]:
+    found = await db.fetch(
         """
         SELECT c.* FROM notifier_clients c WHERE c.enabled AND EXISTS (
             SELECT 1 FROM notifier_downloads d WHERE d.client_id = c.id AND d.state <> ALL($1::text[]))
         """,
         list(FINAL),
     )
+    return rows_as(ClientRow, found)
 
 
 # downloads
 
 
-async def downloads(db: Db, limit: int = 1000) -> list[asyncpg.Record]:
-    return await db.fetch(
+async def downloads(db: Db, limit: int = 1000) -> list[DownloadRow]:
+    found = await db.fetch(
         "SELECT d.*, c.type FROM notifier_downloads d JOIN notifier_clients c ON c.id = d.client_id"
         " ORDER BY d.created_at DESC LIMIT $1",
         limit,
     )
+    return rows_as(DownloadRow, found)
 
 
-async def open_downloads(db: Db, client_id: Any) -> list[asyncpg.Record]:
-    return await db.fetch(
+async def open_downloads(db: Db, client_id: Any) -> list[DownloadRow]:
+    found = await db.fetch(
         "SELECT * FROM notifier_downloads WHERE client_id = $1 AND state <> ALL($2::text[])", client_id, list(FINAL)
     )
+    return rows_as(DownloadRow, found)
 
 
 async def insert_download(
     db: Db, client_id: Any, client_download_id: str | None, title: str | None, guid: str | None, indexer_id: int | None
-) -> asyncpg.Record:
-    return await db.fetchrow(
+) -> DownloadRow:
+    inserted = await db.fetchrow(
         """
         INSERT INTO notifier_downloads (client_id, client_download_id, title, prowlarr_guid, indexer_id)
         VALUES ($1, $2, $3, $4, $5) RETURNING *
@@ -127,6 +186,7 @@ async def insert_download(
         guid,
         indexer_id,
     )
+    return msgspec.convert(dict(inserted), DownloadRow)
 
 
 async def update_downloads(db: Db, rows: list[tuple[Any, ...]]) -> None:
@@ -152,9 +212,9 @@ async def queue_refreshes(db: Db, rows: list[tuple[str, str]]) -> None:
     )
 
 
-async def due_refreshes(db: Db, now: datetime, window: timedelta) -> list[asyncpg.Record]:
+async def due_refreshes(db: Db, now: datetime, window: timedelta) -> list[DueRefresh]:
     """Per server, the paths that may be sent now: their retry is due and the oldest has waited its window."""
-    return await db.fetch(
+    found = await db.fetch(
         """
         SELECT server, array_agg(path ORDER BY path) AS paths, max(attempts) AS attempts
         FROM notifier_refresh_queue WHERE next_try_at <= $1
@@ -163,6 +223,7 @@ async def due_refreshes(db: Db, now: datetime, window: timedelta) -> list[asyncp
         now,
         now - window,
     )
+    return rows_as(DueRefresh, found)
 
 
 async def seconds_until_due(db: Db, window: timedelta) -> float | None:

@@ -126,7 +126,7 @@ def test_no_module_imports_itself_round_about():
 
 
 # the services whose repositories already hand on Structs; issue 16 brings the others here
-STRUCT_REPOSITORIES = ("pool_allocator", "indexer_stats")
+STRUCT_REPOSITORIES = ("pool_allocator", "indexer_stats", "notifier")
 
 
 @pytest.mark.parametrize("service", STRUCT_REPOSITORIES)
