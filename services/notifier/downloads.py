@@ -188,21 +188,9 @@ class Downloads:
     # downloads
 
     def _download_view(self, row: repo.DownloadRow) -> DownloadView:
-        return DownloadView(
-            id=str(row.id),
-            client_id=str(row.client_id),
-            client_type=row.type,
-            client_download_id=row.client_download_id,
-            title=row.title,
-            state=row.state,
-            progress=row.progress,
-            speed_bytes=row.speed_bytes,
-            eta_seconds=row.eta_seconds,
-            final_path=row.final_path,
-            error=row.error,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        fields = msgspec.structs.asdict(row)
+        client_type = fields.pop("type")
+        return DownloadView(**fields | {"id": str(row.id), "client_id": str(row.client_id), "client_type": client_type})
 
     async def downloads(self) -> list[DownloadView]:
         return [self._download_view(r) for r in await repo.downloads(self.db)]
