@@ -19,6 +19,7 @@ from libs.tasks import background
 from libs.torbox import TorBoxClient
 from libs.web import create_app
 
+from . import repository as repo
 from .arr import ArrRequeue, parse_instances
 from .auth import Gate
 from .cloud import CloudWorker, TorBoxSide
@@ -90,8 +91,8 @@ class QbtShim:
         self.cloud.nudge()
         self.downloader.nudge()
 
-    async def _deleted(self, rows: list[asyncpg.Record]) -> None:
-        await self.downloader.forget([row["hash"] for row in rows])
+    async def _deleted(self, rows: list[repo.TorrentRow]) -> None:
+        await self.downloader.forget([row.hash for row in rows])
         await self.cloud.forget(rows)
 
 

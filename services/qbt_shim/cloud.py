@@ -49,7 +49,7 @@ class TorBoxSide:
                 return
             await repo.fail(connection, torrent_hash, message)
             await self.events.changed(
-                torrent_hash, row["name"], "error", row["category"], error=message, connection=connection
+                torrent_hash, row.name, "error", row.category, error=message, connection=connection
             )
 
 
@@ -90,34 +90,34 @@ class CloudWorker:
         for row in due:
             wait = self.adds.acquire(key)
             if wait is not None:
-                await repo.retry_later(self.db, row["hash"], _later(wait), "waiting for TorBox's add limit")
+                await repo.retry_later(self.db, row.hash, _later(wait), "waiting for TorBox's add limit")
                 continue
-            torrent_file = bytes(row["torrent_file"]) if row["torrent_file"] else None
+            torrent_file = bytes(row.torrent_file) if row.torrent_file else None
             try:
-                added = await self.torbox.add_torrent(key, row["hash"], row["magnet"], torrent_file=torrent_file)
+                added = await self.torbox.add_torrent(key, row.hash, row.magnet, torrent_file=torrent_file)
             except TorBoxError as error:
                 await self._refused(row, error)
                 continue
             torbox_id, queued_id = added.torrent_id, added.queued_id
-            if not await repo.mark_submitted(self.db, row["hash"], torbox_id, queued_id):
+            if not await repo.mark_submitted(self.db, row.hash, torbox_id, queued_id):
                 # deleted here while TorBox was adding it: the delete found no TorBox id to remove, so it is
                 # removed now, or it would stay in the account for ever
-                await self._remove_at_torbox(key, row["hash"], torbox_id, queued_id)
+                await self._remove_at_torbox(key, row.hash, torbox_id, queued_id)
                 continue
-            log.info("added to TorBox", hash=row["hash"], queued=torbox_id is None)
+            log.info("added to TorBox", hash=row.hash, queued=torbox_id is None)
 
-    async def _refused(self, row: asyncpg.Record, error: TorBoxError) -> None:
+    async def _refused(self, row: repo.Submission, error: TorBoxError) -> None:
         if error.code == "ACTIVE_LIMIT":
             retry = _later(self.config.limit_retry_seconds)
-            await repo.retry_later(self.db, row["hash"], retry, "TorBox: too many active downloads; waiting")
+            await repo.retry_later(self.db, row.hash, retry, "TorBox: too many active downloads; waiting")
         elif error.kind == "rate_limited":
-            await repo.retry_later(self.db, row["hash"], _later(error.retry_after or 60), "TorBox: rate limited")
+            await repo.retry_later(self.db, row.hash, _later(error.retry_after or 60), "TorBox: rate limited")
         elif error.kind == "client_error":
-            await self.side.fail(row["hash"], f"TorBox refused it: {error.detail or error.code}")
+            await self.side.fail(row.hash, f"TorBox refused it: {error.detail or error.code}")
         else:
             await self.key.failed(error)
             retry = _later(self.config.outage_retry_seconds)
-            await repo.retry_later(self.db, row["hash"], retry, f"TorBox: {error.code}")
+            await repo.retry_later(self.db, row.hash, retry, f"TorBox: {error.code}")
 
     async def poll(self) -> bool:
         """One listing of the account for everything in the cloud; True while anything still is."""
@@ -132,23 +132,23 @@ class CloudWorker:
             raise
         moved = False
         for row in rows:
-            item = listing.get(row["hash"])
+            item = listing.get(row.hash)
             if item is None:
                 continue  # still queued at TorBox, or not listed yet (its listing lags a little)
             if cloud_is_dead(item.download_state):
-                await self.side.fail(row["hash"], f"TorBox: the download {item.download_state.strip()}")
-                self.on_dead(row["hash"], row["category"])
+                await self.side.fail(row.hash, f"TorBox: the download {item.download_state.strip()}")
+                self.on_dead(row.hash, row.category)
             elif item.ready:
                 refused = next(filter(None, (unsavable(path_in_torrent(f.name)) for f in item.files)), None)
                 if refused is not None:
-                    await self.side.fail(row["hash"], f"TorBox lists a file that cannot be saved: {refused}")
+                    await self.side.fail(row.hash, f"TorBox lists a file that cannot be saved: {refused}")
                     continue
                 files = [
                     (i, str(safe_relative(path_in_torrent(f.name))), f.size, f.id) for i, f in enumerate(item.files)
                 ]
                 size = sum(f.size for f in item.files)
                 name = _better_name(row, item.name)
-                moved = await repo.start_local(self.db, row["hash"], item.id, files, size, name) or moved
+                moved = await repo.start_local(self.db, row.hash, item.id, files, size, name) or moved
             else:
                 async with transaction(self.db) as connection:
                     await self._update_cloud(connection, row, item)
@@ -156,10 +156,10 @@ class CloudWorker:
             self.on_local()
         return True
 
-    async def _update_cloud(self, connection: asyncpg.Connection, row: asyncpg.Record, item) -> None:
+    async def _update_cloud(self, connection: asyncpg.Connection, row: repo.TorrentRow, item) -> None:
         await repo.update_cloud(
             connection,
-            row["hash"],
+            row.hash,
             torbox_id=item.id,
             state=item.download_state,
             progress=item.progress,
@@ -168,17 +168,17 @@ class CloudWorker:
             size=item.size,
             name=_better_name(row, item.name),
         )
-        if row["phase"] == "submitted":
-            await self.events.changed(row["hash"], row["name"], "cloud", row["category"], connection=connection)
+        if row.phase == "submitted":
+            await self.events.changed(row.hash, row.name, "cloud", row.category, connection=connection)
 
-    async def forget(self, rows: list[asyncpg.Record]) -> None:
+    async def forget(self, rows: list[repo.TorrentRow]) -> None:
         """Deleted here: deleted at TorBox too (the torrent, or the queued item), so nothing stays queued."""
         try:
             key = await self.key.get()
         except NoKey:
             return
         for row in rows:
-            await self._remove_at_torbox(key, row["hash"], row["torbox_id"], row["torbox_queued_id"])
+            await self._remove_at_torbox(key, row.hash, row.torbox_id, row.torbox_queued_id)
 
     async def _remove_at_torbox(
         self, key: str, torrent_hash: str, torbox_id: int | None, queued_id: int | None
@@ -192,8 +192,8 @@ class CloudWorker:
             log.warning("not deleted at TorBox", hash=torrent_hash, code=error.code)
 
 
-def _better_name(row: asyncpg.Record, torbox_name: str) -> str | None:
+def _better_name(row: repo.TorrentRow, torbox_name: str) -> str | None:
     """A magnet without `dn` is known by its hash until TorBox has read the torrent's own name."""
-    if row["name"] == row["hash"] and torbox_name:
+    if row.name == row.hash and torbox_name:
         return safe_name(torbox_name)
     return None

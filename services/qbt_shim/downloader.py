@@ -126,11 +126,11 @@ class Downloader:
     async def _start_work(self) -> None:
         now = time.monotonic()
         for row in await repo.local_work(self.db):
-            slot = (row["hash"], row["index"])
+            slot = (row.hash, row.index)
             if slot in self._running or (self._retry_at.get(slot) or 0) > now:
                 continue
-            progress = self._progress.setdefault(row["hash"], Progress())
-            progress.files.setdefault(row["index"], row["downloaded"])
+            progress = self._progress.setdefault(row.hash, Progress())
+            progress.files.setdefault(row.index, row.downloaded)
             task = asyncio.create_task(self._fetch(row))
             self._running[slot] = task
             task.add_done_callback(lambda _, slot=slot: self._running.pop(slot, None))
@@ -140,12 +140,12 @@ class Downloader:
         if rows:
             await repo.save_progress(self.db, rows)
 
-    def target_of(self, row: asyncpg.Record) -> Path:
-        return confine(self.root, str(PurePosixPath(row["save_path"]) / row["name"] / row["path"]))
+    def target_of(self, row: repo.FileWork) -> Path:
+        return confine(self.root, str(PurePosixPath(row.save_path) / row.name / row.path))
 
-    async def _fetch(self, row: asyncpg.Record) -> None:
-        slot = (row["hash"], row["index"])
-        progress = self._progress[row["hash"]]
+    async def _fetch(self, row: repo.FileWork) -> None:
+        slot = (row.hash, row.index)
+        progress = self._progress[row.hash]
         async with self._slots:
             try:
                 target = self.target_of(row)
@@ -153,62 +153,60 @@ class Downloader:
                 await asyncio.to_thread(part.parent.mkdir, parents=True, exist_ok=True)
                 await self._transfer(row, part, progress)
                 size = await asyncio.to_thread(lambda: part.stat().st_size)
-                if size != row["size"]:
-                    raise TransferError(f"got {size} bytes of {row['size']}")
+                if size != row.size:
+                    raise TransferError(f"got {size} bytes of {row.size}")
                 await asyncio.to_thread(os.replace, part, target)
             except (TransferError, TorBoxError, NoKey, OSError) as error:
                 progress.stalled = True
                 self._retry_at.set(slot, time.monotonic() + 15)
-                log.warning("download interrupted; will resume", hash=row["hash"], error=str(error)[:200])
+                log.warning("download interrupted; will resume", hash=row.hash, error=str(error)[:200])
                 return
             except PathRefused as refused:
-                await self.side.fail(row["hash"], str(refused))
+                await self.side.fail(row.hash, str(refused))
                 return
         progress.stalled = False
-        progress.files[row["index"]] = row["size"]
+        progress.files[row.index] = row.size
         self._retry_at.pop(slot, None)
         try:
             async with transaction(self.db) as connection:  # the completion and its event commit together
-                if await repo.file_done(connection, row["hash"], row["index"], row["size"]):
-                    await self._completed(connection, row["hash"])
+                if await repo.file_done(connection, row.hash, row.index, row.size):
+                    await self._completed(connection, row.hash)
         except Exception:  # neither is kept: the file (in place) is found again by the next round
-            log.warning("download not recorded; will try again", hash=row["hash"], exc_info=True)
+            log.warning("download not recorded; will try again", hash=row.hash, exc_info=True)
         self.nudge()
 
-    async def _transfer(self, row: asyncpg.Record, part: Path, progress: Progress) -> None:
+    async def _transfer(self, row: repo.FileWork, part: Path, progress: Progress) -> None:
         target = part.with_name(part.name.removesuffix(".part"))
-        if await asyncio.to_thread(_size_of, target) == row["size"] and await asyncio.to_thread(_size_of, part) is None:
+        if await asyncio.to_thread(_size_of, target) == row.size and await asyncio.to_thread(_size_of, part) is None:
             await asyncio.to_thread(os.replace, target, part)  # in place before its completion failed to commit
         have = await asyncio.to_thread(lambda: part.stat().st_size if part.exists() else 0)
-        if have > row["size"]:
+        if have > row.size:
             have = 0
             await asyncio.to_thread(part.unlink)
-        progress.files[row["index"]] = have
-        if have == row["size"]:
+        progress.files[row.index] = have
+        if have == row.size:
             return
         url = await self._link(row)
-        stop = self._stops.setdefault(row["hash"], threading.Event())
+        stop = self._stops.setdefault(row.hash, threading.Event())
 
         def on_progress(done: int) -> None:  # from the worker thread: one int assignment
-            progress.files[row["index"]] = done
+            progress.files[row.index] = done
 
         try:
-            await asyncio.to_thread(
-                fetch_into, url, part, have, row["size"], on_progress, stop, self.config.stall_seconds
-            )
+            await asyncio.to_thread(fetch_into, url, part, have, row.size, on_progress, stop, self.config.stall_seconds)
         except TransferError:
-            self._links.pop((row["torbox_id"], row["torbox_file_id"]), None)  # a fresh link next time
+            self._links.pop((row.torbox_id, row.torbox_file_id), None)  # a fresh link next time
             raise
 
-    async def _link(self, row: asyncpg.Record) -> str:
+    async def _link(self, row: repo.FileWork) -> str:
         """One `requestdl` per file, its link reused while it is young (TorBox opens it for an hour)."""
-        slot = (row["torbox_id"], row["torbox_file_id"])
+        slot = (row.torbox_id, row.torbox_file_id)
         remembered = self._links.get(slot)
         if remembered is not None:
             return remembered
         key = await self.key.get()
         try:
-            url = await self.torbox.request_download(key, row["torbox_id"], row["torbox_file_id"])
+            url = await self.torbox.request_download(key, row.torbox_id, row.torbox_file_id)
         except TorBoxError as error:
             await self.key.failed(error)
             raise
@@ -219,16 +217,16 @@ class Downloader:
         row = await repo.torrent(connection, torrent_hash)
         if row is None:
             return
-        files = [f["path"] for f in await repo.files(connection, torrent_hash)]
-        content = str(PurePosixPath(row["save_path"]) / row["name"])
+        files = [f.path for f in await repo.files(connection, torrent_hash)]
+        content = str(PurePosixPath(row.save_path) / row.name)
         self._progress.pop(torrent_hash, None)
         self._stops.pop(torrent_hash, None)
         log.info("download completed", hash=torrent_hash, files=len(files))
         await self.events.changed(
             torrent_hash,
-            row["name"],
+            row.name,
             "completed",
-            row["category"],
+            row.category,
             content_path=content,
             files=files,
             connection=connection,

@@ -5,9 +5,80 @@ from __future__ import annotations
 from datetime import datetime
 
 import asyncpg
+import msgspec
+
+from libs.db import rows_as
 
 # a pool, or the connection of the caller's transaction (a change and its event commit together)
 Db = asyncpg.Pool | asyncpg.Connection
+
+
+class TorrentRow(msgspec.Struct, frozen=True):
+    """A torrent as stored: what qBittorrent's JSON about it is made from (views.py)."""
+
+    hash: str
+    name: str
+    magnet: str | None
+    category: str
+    tags: str  # sorted, ','-separated
+    save_path: str
+    phase: str  # queued | submitted | cloud | local | completed | error
+    stopped: bool
+    torbox_id: int | None
+    torbox_queued_id: int | None
+    cloud_state: str
+    cloud_progress: float
+    cloud_speed: int
+    cloud_eta: int | None
+    size: int
+    error: str | None
+    retry_at: datetime | None
+    added_on: datetime
+    completion_on: datetime | None
+    ratio_limit: float
+    seeding_time_limit: int
+    inactive_seeding_time_limit: int
+    downloaded: int = 0  # bytes on disk, over its files (listings only)
+    files: list[str] = []  # its own files' paths (what a delete removes)
+
+
+class FileRow(msgspec.Struct, frozen=True):
+    index: int
+    path: str  # inside the torrent's folder
+    size: int
+    torbox_file_id: int
+    downloaded: int
+    done: bool
+
+
+class Submission(msgspec.Struct, frozen=True):
+    """A torrent waiting to be added to TorBox."""
+
+    hash: str
+    name: str
+    category: str
+    magnet: str | None
+    torrent_file: bytes | None
+
+
+class FileWork(msgspec.Struct, frozen=True):
+    """A file still to download, with what its download needs of its torrent."""
+
+    hash: str
+    index: int
+    path: str
+    size: int
+    torbox_file_id: int
+    downloaded: int
+    name: str
+    save_path: str
+    torbox_id: int | None
+
+
+class CategoryRow(msgspec.Struct, frozen=True):
+    name: str
+    save_path: str
+
 
 TORRENT_COLUMNS = """hash, name, magnet, category, tags, save_path, phase, stopped, torbox_id, torbox_queued_id,
     cloud_state, cloud_progress, cloud_speed, cloud_eta, size, error, retry_at, added_on, completion_on,
@@ -50,8 +121,8 @@ async def insert_torrent(
     return bool(inserted)
 
 
-async def torrents(db: Db, *, hashes: list[str] | None = None, category: str | None = None) -> list[asyncpg.Record]:
-    return await db.fetch(
+async def torrents(db: Db, *, hashes: list[str] | None = None, category: str | None = None) -> list[TorrentRow]:
+    found = await db.fetch(
         f"""
         SELECT {TORRENT_COLUMNS},
                coalesce((SELECT sum(downloaded) FROM qbt_files f WHERE f.hash = t.hash), 0)::bigint AS downloaded
@@ -62,24 +133,26 @@ async def torrents(db: Db, *, hashes: list[str] | None = None, category: str | N
         hashes,
         category,
     )
+    return rows_as(TorrentRow, found)
 
 
-async def torrent(db: Db, torrent_hash: str) -> asyncpg.Record | None:
+async def torrent(db: Db, torrent_hash: str) -> TorrentRow | None:
     found = await torrents(db, hashes=[torrent_hash])
     return found[0] if found else None
 
 
-async def files(db: Db, torrent_hash: str) -> list[asyncpg.Record]:
-    return await db.fetch(
+async def files(db: Db, torrent_hash: str) -> list[FileRow]:
+    found = await db.fetch(
         "SELECT index, path, size, torbox_file_id, downloaded, done FROM qbt_files WHERE hash = $1 ORDER BY index",
         torrent_hash,
     )
+    return rows_as(FileRow, found)
 
 
-async def delete_torrents(db: Db, hashes: list[str]) -> list[asyncpg.Record]:
+async def delete_torrents(db: Db, hashes: list[str]) -> list[TorrentRow]:
     """Remove them; what was removed (for TorBox and the files on disk), each with `files`: the paths of its
     own files inside its folder (nothing else there is its to delete)."""
-    return await db.fetch(
+    found = await db.fetch(
         f"""
         WITH owned AS (SELECT hash, array_agg(path ORDER BY index) AS files FROM qbt_files
                        WHERE hash = ANY($1::text[]) GROUP BY hash),
@@ -88,6 +161,7 @@ async def delete_torrents(db: Db, hashes: list[str]) -> list[asyncpg.Record]:
         """,
         hashes,
     )
+    return rows_as(TorrentRow, found)
 
 
 async def set_category(db: Db, hashes: list[str], category: str) -> None:
@@ -162,8 +236,8 @@ async def delete_tags(db: Db, tags: list[str]) -> None:
 # categories
 
 
-async def categories(db: Db) -> list[asyncpg.Record]:
-    return await db.fetch("SELECT name, save_path FROM qbt_categories ORDER BY name")
+async def categories(db: Db) -> list[CategoryRow]:
+    return rows_as(CategoryRow, await db.fetch("SELECT name, save_path FROM qbt_categories ORDER BY name"))
 
 
 async def create_category(db: Db, name: str, save_path: str) -> bool:
@@ -191,8 +265,8 @@ async def remove_categories(db: Db, names: list[str]) -> None:
 # the background work
 
 
-async def due_for_submission(db: Db, limit: int = 20) -> list[asyncpg.Record]:
-    return await db.fetch(
+async def due_for_submission(db: Db, limit: int = 20) -> list[Submission]:
+    found = await db.fetch(
         """
         SELECT hash, name, category, magnet, torrent_file FROM qbt_torrents
         WHERE phase = 'queued' AND NOT stopped AND (retry_at IS NULL OR retry_at <= now())
@@ -200,6 +274,7 @@ async def due_for_submission(db: Db, limit: int = 20) -> list[asyncpg.Record]:
         """,
         limit,
     )
+    return rows_as(Submission, found)
 
 
 async def mark_submitted(db: Db, torrent_hash: str, torbox_id: int | None, queued_id: int | None) -> bool:
@@ -228,10 +303,11 @@ async def retry_later(db: Db, torrent_hash: str, at: datetime, reason: str) -> N
     )
 
 
-async def in_the_cloud(db: Db) -> list[asyncpg.Record]:
-    return await db.fetch(
+async def in_the_cloud(db: Db) -> list[TorrentRow]:
+    found = await db.fetch(
         f"SELECT {TORRENT_COLUMNS} FROM qbt_torrents WHERE phase IN ('submitted', 'cloud') ORDER BY added_on"
     )
+    return rows_as(TorrentRow, found)
 
 
 async def update_cloud(
@@ -297,8 +373,8 @@ async def start_local(
         return True
 
 
-async def local_work(db: Db) -> list[asyncpg.Record]:
-    return await db.fetch(
+async def local_work(db: Db) -> list[FileWork]:
+    found = await db.fetch(
         """
         SELECT f.hash, f.index, f.path, f.size, f.torbox_file_id, f.downloaded, t.name, t.save_path, t.torbox_id
         FROM qbt_files f JOIN qbt_torrents t USING (hash)
@@ -306,6 +382,7 @@ async def local_work(db: Db) -> list[asyncpg.Record]:
         ORDER BY t.added_on, f.index
         """
     )
+    return rows_as(FileWork, found)
 
 
 async def save_progress(db: Db, progress: list[tuple[str, int, int]]) -> None:

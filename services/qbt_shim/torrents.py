@@ -50,7 +50,7 @@ _FILTERS: dict[str, Callable[[dict[str, Any]], bool]] = {
 }
 
 
-async def _nothing(rows: list[asyncpg.Record]) -> None:
+async def _nothing(rows: list[repo.TorrentRow]) -> None:
     return None
 
 
@@ -138,12 +138,12 @@ class TorrentService:
         self.live = live
         self.on_added: Callable[[], None] = lambda: None  # the cloud worker's nudge
         self.on_started: Callable[[], None] = lambda: None  # the cloud worker's and the downloader's
-        self.on_deleted: Callable[[list[asyncpg.Record]], Awaitable[None]] = _nothing
+        self.on_deleted: Callable[[list[repo.TorrentRow]], Awaitable[None]] = _nothing
 
     # categories
 
     async def categories(self) -> dict[str, dict[str, str]]:
-        return {r["name"]: {"name": r["name"], "savePath": r["save_path"]} for r in await repo.categories(self.db)}
+        return {r.name: {"name": r.name, "savePath": r.save_path} for r in await repo.categories(self.db)}
 
     def category_path(self, name: str, save_path: str) -> str:
         return str(confine(self.root, save_path or name))
@@ -167,7 +167,7 @@ class TorrentService:
 
     async def set_category(self, hashes: list[str] | None, category: str) -> None:
         """As qBittorrent: an unknown category is a conflict only when there is a torrent to put in it."""
-        existing = [row["hash"] for row in await repo.torrents(self.db, hashes=hashes)]
+        existing = [row.hash for row in await repo.torrents(self.db, hashes=hashes)]
         if not existing:
             return
         if category and category not in await self.categories():
@@ -219,14 +219,14 @@ class TorrentService:
             self.on_added()
         return added
 
-    async def torrent(self, torrent_hash: str) -> asyncpg.Record | None:
+    async def torrent(self, torrent_hash: str) -> repo.TorrentRow | None:
         return await repo.torrent(self.db, torrent_hash)
 
-    def properties(self, row: asyncpg.Record) -> dict[str, Any]:
-        return views.properties(row, self.live(row["hash"]), datetime.now(UTC))
+    def properties(self, row: repo.TorrentRow) -> dict[str, Any]:
+        return views.properties(row, self.live(row.hash), datetime.now(UTC))
 
-    async def files(self, row: asyncpg.Record) -> list[dict[str, Any]]:
-        return views.files(row, await repo.files(self.db, row["hash"]))
+    async def files(self, row: repo.TorrentRow) -> list[dict[str, Any]]:
+        return views.files(row, await repo.files(self.db, row.hash))
 
     async def set_stopped(self, hashes: list[str] | None, stopped: bool) -> None:
         await repo.set_stopped(self.db, hashes, stopped)
@@ -247,7 +247,7 @@ class TorrentService:
     ) -> list[dict[str, Any]]:
         now = datetime.now(UTC)
         rows = await repo.torrents(self.db, hashes=hashes, category=category)
-        listed = [torrent_info(row, self.live(row["hash"]), now) for row in rows]
+        listed = [torrent_info(row, self.live(row.hash), now) for row in rows]
         keep = _FILTERS.get(filter, _FILTERS["all"])
         listed = [t for t in listed if keep(t) and (tag is None or tag in t["tags"].split(","))]
         if sort and listed and sort in listed[0]:
@@ -283,7 +283,7 @@ class TorrentService:
             removed = await repo.delete_torrents(connection, await self._resolve(hashes))
             for row in removed:
                 await self.events.changed(
-                    row["hash"], row["name"], row["phase"], row["category"], deleted=True, connection=connection
+                    row.hash, row.name, row.phase, row.category, deleted=True, connection=connection
                 )
         if not removed:
             return
@@ -292,7 +292,7 @@ class TorrentService:
             for row in removed:
                 await asyncio.to_thread(self._remove_files, row)
 
-    def _remove_files(self, row: asyncpg.Record) -> None:
+    def _remove_files(self, row: repo.TorrentRow) -> None:
         """The torrent's own files and their unfinished parts, then the folders they leave empty up to its
         folder — never anything else in it: a torrent named like a category folder (`dn=tv-sonarr`) shares
         that folder with other torrents' files. Only under DOWNLOAD_ROOT, never the root or the save path."""
@@ -300,11 +300,11 @@ class TorrentService:
         try:
             folder = confine(self.root, content_path(row))
         except PathRefused:
-            log.warning("files left in place: outside the download root", hash=row["hash"])
+            log.warning("files left in place: outside the download root", hash=row.hash)
             return
-        keep = {root, Path(row["save_path"]).resolve()}
+        keep = {root, Path(row.save_path).resolve()}
         emptied: set[Path] = set()
-        for relative in row["files"]:
+        for relative in row.files:
             try:
                 target = confine(self.root, str(folder / relative))
             except PathRefused:
@@ -324,4 +324,4 @@ class TorrentService:
         """`None` is qBittorrent's `all`."""
         if hashes is not None:
             return hashes
-        return [row["hash"] for row in await repo.torrents(self.db)]
+        return [row.hash for row in await repo.torrents(self.db)]

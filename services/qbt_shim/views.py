@@ -13,12 +13,12 @@ The seeding time counts from completion, as TorBox's seeding does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .repository import FileRow, TorrentRow
 from .states import UNKNOWN_ETA, progress, qbt_state
 
 
@@ -35,13 +35,13 @@ def _epoch(moment: datetime | None, missing: int = 0) -> int:
     return int(moment.timestamp()) if moment is not None else missing
 
 
-def content_path(row: Mapping[str, Any]) -> str:
+def content_path(row: TorrentRow) -> str:
     """`<save path>/<torrent name>`: the folder the files go in, never the save path itself."""
-    return str(PurePosixPath(row["save_path"]) / row["name"])
+    return str(PurePosixPath(row.save_path) / row.name)
 
 
-def magnet_of(row: Mapping[str, Any]) -> str:
-    return row["magnet"] or f"magnet:?xt=urn:btih:{row['hash']}"
+def magnet_of(row: TorrentRow) -> str:
+    return row.magnet or f"magnet:?xt=urn:btih:{row.hash}"
 
 
 @dataclass(frozen=True)
@@ -53,26 +53,26 @@ class Figures:
     eta: int
 
 
-def figures(row: Mapping[str, Any], live: Live | None) -> Figures:
-    downloaded = max(row["downloaded"], live.downloaded if live else 0)
-    size = row["size"]
-    phase = row["phase"]
+def figures(row: TorrentRow, live: Live | None) -> Figures:
+    downloaded = max(row.downloaded, live.downloaded if live else 0)
+    size = row.size
+    phase = row.phase
     state = qbt_state(
         phase,
-        row["stopped"],
-        row["cloud_state"],
-        queued_at_torbox=row["torbox_queued_id"] is not None,
+        row.stopped,
+        row.cloud_state,
+        queued_at_torbox=row.torbox_queued_id is not None,
         stalled=bool(live and live.stalled),
     )
-    done = progress(phase, row["cloud_progress"], downloaded, size)
-    speed = (live.speed if live else 0) if phase == "local" else (row["cloud_speed"] if phase == "cloud" else 0)
+    done = progress(phase, row.cloud_progress, downloaded, size)
+    speed = (live.speed if live else 0) if phase == "local" else (row.cloud_speed if phase == "cloud" else 0)
     eta = UNKNOWN_ETA
     if phase == "completed":
         eta = 0
     elif phase == "local" and speed > 0:
         eta = int((size - downloaded) / speed) + 1
-    elif phase == "cloud" and row["cloud_eta"] is not None and row["cloud_eta"] >= 0:
-        eta = int(row["cloud_eta"])
+    elif phase == "cloud" and row.cloud_eta is not None and row.cloud_eta >= 0:
+        eta = int(row.cloud_eta)
     return Figures(state, done, downloaded if phase in ("local", "completed") else 0, speed, eta)
 
 
@@ -93,12 +93,12 @@ class Sharing:
         return max(self.inactive_seeding_time_limit, -1)
 
 
-def sharing(row: Mapping[str, Any], now: datetime) -> Sharing:
-    ratio_limit = 1.0 if row["ratio_limit"] == -2 else row["ratio_limit"]  # the shim's own global limit: 1
-    finished = row["phase"] == "completed"
+def sharing(row: TorrentRow, now: datetime) -> Sharing:
+    ratio_limit = 1.0 if row.ratio_limit == -2 else row.ratio_limit  # the shim's own global limit: 1
+    finished = row.phase == "completed"
     ratio = max(1.0, ratio_limit) if finished else 0.0
-    seeding = int((now - row["completion_on"]).total_seconds()) if finished and row["completion_on"] else 0
-    limits = row["seeding_time_limit"], row["inactive_seeding_time_limit"]
+    seeding = int((now - row.completion_on).total_seconds()) if finished and row.completion_on else 0
+    limits = row.seeding_time_limit, row.inactive_seeding_time_limit
     return Sharing(_whole(ratio), _whole(ratio_limit), max(0, seeding), *limits)
 
 
@@ -107,21 +107,21 @@ def _whole(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
 
-def torrent_info(row: Mapping[str, Any], live: Live | None, now: datetime) -> dict[str, Any]:
+def torrent_info(row: TorrentRow, live: Live | None, now: datetime) -> dict[str, Any]:
     f = figures(row, live)
     share = sharing(row, now)
-    size = row["size"]
-    completed = size if row["phase"] == "completed" else min(size, int(f.progress * size))
-    finished = row["phase"] == "completed"
+    size = row.size
+    completed = size if row.phase == "completed" else min(size, int(f.progress * size))
+    finished = row.phase == "completed"
     return {
-        "added_on": _epoch(row["added_on"]),
+        "added_on": _epoch(row.added_on),
         "amount_left": max(0, size - completed),
         "auto_tmm": False,
         "availability": -1 if finished else 0,
-        "category": row["category"],
-        "comment": row["error"] or "",
+        "category": row.category,
+        "comment": row.error or "",
         "completed": completed,
-        "completion_on": _epoch(row["completion_on"]),
+        "completion_on": _epoch(row.completion_on),
         "content_path": content_path(row),
         "dl_limit": 0,
         "dlspeed": f.speed,
@@ -131,17 +131,17 @@ def torrent_info(row: Mapping[str, Any], live: Live | None, now: datetime) -> di
         "eta": f.eta,
         "f_l_piece_prio": False,
         "force_start": False,
-        "has_metadata": row["phase"] not in ("queued", "submitted"),
-        "hash": row["hash"],
+        "has_metadata": row.phase not in ("queued", "submitted"),
+        "hash": row.hash,
         "inactive_seeding_time_limit": share.inactive_seeding_time_limit,
-        "infohash_v1": row["hash"],
+        "infohash_v1": row.hash,
         "infohash_v2": "",
-        "last_activity": _epoch(row["completion_on"] or row["added_on"]),
+        "last_activity": _epoch(row.completion_on or row.added_on),
         "magnet_uri": magnet_of(row),
         "max_inactive_seeding_time": share.max_inactive_seeding_time,
         "max_ratio": share.ratio_limit,
         "max_seeding_time": share.max_seeding_time,
-        "name": row["name"],
+        "name": row.name,
         "num_complete": 0,
         "num_incomplete": 0,
         "num_leechs": 0,
@@ -154,16 +154,16 @@ def torrent_info(row: Mapping[str, Any], live: Live | None, now: datetime) -> di
         "ratio_limit": share.ratio_limit,
         "reannounce": 0,
         "root_path": content_path(row),
-        "save_path": row["save_path"],
+        "save_path": row.save_path,
         "seeding_time": share.seeding_time,
         "seeding_time_limit": share.seeding_time_limit,
-        "seen_complete": _epoch(row["completion_on"]),
+        "seen_complete": _epoch(row.completion_on),
         "seq_dl": False,
         "size": size,
         "state": f.state,
         "super_seeding": False,
-        "tags": ", ".join(sorted(t for t in row["tags"].split(",") if t)),  # as qBittorrent writes them
-        "time_active": max(0, int((now - row["added_on"]).total_seconds())),
+        "tags": ", ".join(sorted(t for t in row.tags.split(",") if t)),  # as qBittorrent writes them
+        "time_active": max(0, int((now - row.added_on).total_seconds())),
         "total_size": size,
         "tracker": "",
         "trackers_count": 0,
@@ -174,14 +174,14 @@ def torrent_info(row: Mapping[str, Any], live: Live | None, now: datetime) -> di
     }
 
 
-def properties(row: Mapping[str, Any], live: Live | None, now: datetime) -> dict[str, Any]:
+def properties(row: TorrentRow, live: Live | None, now: datetime) -> dict[str, Any]:
     f = figures(row, live)
     share = sharing(row, now)
-    size = row["size"]
+    size = row.size
     return {
-        "addition_date": _epoch(row["added_on"]),
-        "comment": row["error"] or "",
-        "completion_date": _epoch(row["completion_on"], -1),
+        "addition_date": _epoch(row.added_on),
+        "comment": row.error or "",
+        "completion_date": _epoch(row.completion_on, -1),
         "created_by": "",
         "creation_date": -1,
         "dl_limit": -1,
@@ -189,12 +189,12 @@ def properties(row: Mapping[str, Any], live: Live | None, now: datetime) -> dict
         "dl_speed_avg": f.speed,
         "download_path": "",
         "eta": f.eta,
-        "hash": row["hash"],
-        "infohash_v1": row["hash"],
+        "hash": row.hash,
+        "infohash_v1": row.hash,
         "infohash_v2": "",
         "is_private": False,
         "last_seen": -1,
-        "name": row["name"],
+        "name": row.name,
         "nb_connections": 0,
         "nb_connections_limit": 100,
         "peers": 0,
@@ -203,12 +203,12 @@ def properties(row: Mapping[str, Any], live: Live | None, now: datetime) -> dict
         "pieces_have": 0,
         "pieces_num": -1,
         "reannounce": 0,
-        "save_path": row["save_path"],
+        "save_path": row.save_path,
         "seeding_time": share.seeding_time,
         "seeds": 0,
         "seeds_total": 0,
         "share_ratio": share.ratio,
-        "time_elapsed": max(0, int((now - row["added_on"]).total_seconds())),
+        "time_elapsed": max(0, int((now - row.added_on).total_seconds())),
         "total_downloaded": f.downloaded,
         "total_downloaded_session": f.downloaded,
         "total_size": size if size else -1,
@@ -221,17 +221,17 @@ def properties(row: Mapping[str, Any], live: Live | None, now: datetime) -> dict
     }
 
 
-def files(row: Mapping[str, Any], file_rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def files(row: TorrentRow, file_rows: list[FileRow]) -> list[dict[str, Any]]:
     return [
         {
-            "availability": 1 if file["done"] else 0,
-            "index": file["index"],
-            "is_seed": bool(file["done"]),
-            "name": f"{row['name']}/{file['path']}",
+            "availability": 1 if file.done else 0,
+            "index": file.index,
+            "is_seed": bool(file.done),
+            "name": f"{row.name}/{file.path}",
             "piece_range": [0, 0],
             "priority": 1,
-            "progress": 1 if file["done"] else (file["downloaded"] / file["size"] if file["size"] else 0),
-            "size": file["size"],
+            "progress": 1 if file.done else (file.downloaded / file.size if file.size else 0),
+            "size": file.size,
         }
         for file in file_rows
     ]

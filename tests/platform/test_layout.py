@@ -125,15 +125,11 @@ def test_no_module_imports_itself_round_about():
     assert not cycles, f"import cycles: {cycles}"
 
 
-# the services whose repositories already hand on Structs; issue 16 brings the others here
-STRUCT_REPOSITORIES = ("pool_allocator", "indexer_stats", "notifier")
-
-
-@pytest.mark.parametrize("service", STRUCT_REPOSITORIES)
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
 def test_a_repository_hands_on_structs_never_records(service):
     """What leaves a repository is typed (msgspec Structs, plain values): no `asyncpg.Record` read by string
     keys in the decisions behind it."""
-    folder = ROOT / "services" / service
+    folder = ROOT / service.module.replace(".", "/")
     for path in [*folder.glob("repository/*.py"), *folder.glob("repository.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef) and node.returns is not None:

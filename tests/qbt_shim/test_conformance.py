@@ -138,9 +138,12 @@ async def test_a_torrent_files_entries(pair, tmp_path):
     # the shim lists a file once TorBox has it; here it is enough to know qBittorrent's entry shape
     real_files = (await pair[0].get("/api/v2/torrents/files", params={"hash": torrent_hash})).json()
     row = await shim.app.state.shim.torrents.torrent(torrent_hash)
-    entry = {"index": 0, "path": "Conformance.Film.2001.720p.mkv", "size": 5_000_000, "downloaded": 0, "done": False}
+    from services.qbt_shim.repository import FileRow
     from services.qbt_shim.views import files as file_view
 
+    entry = FileRow(
+        index=0, path="Conformance.Film.2001.720p.mkv", size=5_000_000, torbox_file_id=0, downloaded=0, done=False
+    )
     same_shape(real_files[0], file_view(row, [entry])[0], "torrents/files")
 
 

@@ -26,6 +26,6 @@ async def test_two_last_files_finishing_at_once_complete_the_torrent_once(fresh_
             assert await repo.start_local(db, torrent_hash, 7, [(0, "a.mkv", 10, 0), (1, "b.nfo", 1, 1)], 11)
             completed = await asyncio.gather(done(db, torrent_hash, 0, 10), done(db, torrent_hash, 1, 1))
             assert sorted(completed) == [False, True], n
-            assert (await repo.torrent(db, torrent_hash))["phase"] == "completed"
+            assert (await repo.torrent(db, torrent_hash)).phase == "completed"
     finally:
         await db.close()

@@ -41,10 +41,10 @@ async def test_a_torrent_torbox_queues_is_tracked_until_it_starts_and_completes(
 
     async def queued_at_torbox():
         row = await shim.app.state.shim.torrents.torrent(second[0])
-        return row if row["torbox_queued_id"] is not None else None
+        return row if row.torbox_queued_id is not None else None
 
     row = await eventually(queued_at_torbox, timeout=10)
-    assert row["torbox_id"] is None
+    assert row.torbox_id is None
     listed = await shim.one(second[0])
     assert (listed["state"], listed["comment"]) == ("queuedDL", "")  # queued by TorBox, nothing wrong
     shim.torbox.download_seconds = 0.0  # the second is done at TorBox the moment it starts: first seen finished

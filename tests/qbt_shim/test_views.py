@@ -4,21 +4,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.qbt_shim.repository import TorrentRow
 from services.qbt_shim.views import torrent_info
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 PREFERENCES = {"max_ratio_enabled": False, "max_ratio": -1, "max_seeding_time_enabled": False}
 
 
-def row(phase: str, ratio_limit: float = -2, seeding_limit: int = -2, completed_minutes_ago: int = 5) -> dict:
-    return {
+def row(phase: str, ratio_limit: float = -2, seeding_limit: int = -2, completed_minutes_ago: int = 5) -> TorrentRow:
+    return TorrentRow(**{
         "hash": "a" * 40, "name": "Film", "magnet": None, "category": "movies", "tags": "", "save_path": "/d/movies",
         "phase": phase, "stopped": False, "torbox_id": 1, "torbox_queued_id": None, "cloud_state": "",
         "cloud_progress": 1.0, "cloud_speed": 0, "cloud_eta": None, "size": 100, "error": None, "retry_at": None,
         "added_on": NOW - timedelta(hours=1), "downloaded": 100 if phase == "completed" else 0,
         "completion_on": NOW - timedelta(minutes=completed_minutes_ago) if phase == "completed" else None,
         "ratio_limit": ratio_limit, "seeding_time_limit": seeding_limit, "inactive_seeding_time_limit": -2,
-    }  # fmt: skip
+    })  # fmt: skip
 
 
 def sonarr_removes(info: dict) -> bool:
