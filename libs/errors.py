@@ -1,6 +1,6 @@
-"""What a service's decisions refuse, said in the domain's words: no status codes here. The HTTP edge turns
-each kind into its answer with one table (`libs.web.errors.STATUS_OF`); a CLI or a NATS handler says the
-same sentence its own way.
+"""What a service's decisions refuse, said in the domain's words: the decisions raise these, never a status.
+One table at the end (`STATUS_OF`) says what each kind is as a status code — the HTTP edge answers with it
+(`libs.web.errors`), the NATS edge puts it in its error header (`libs.bus`); a CLI prints the sentence.
 
     raise NotFound("no such pool key")
     raise Conflict("this TorBox key is already in the pool", field="apiKey")
@@ -64,3 +64,20 @@ class Unavailable(DomainError):
     """Something it needs is away (an upstream, a database): try again later."""
 
     error = "unavailable"
+
+
+# what each kind of refusal is at the edges (HTTP status; the same code in a NATS error reply): the one table
+STATUS_OF: dict[type[DomainError], int] = {
+    BadInput: 400,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    Limited: 429,
+    UpstreamFailed: 502,
+    Unavailable: 503,
+}
+
+
+def status_of(error: DomainError) -> int:
+    return next((status for kind, status in STATUS_OF.items() if isinstance(error, kind)), 400)

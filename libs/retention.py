@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from libs.leases import Leases
 from libs.tasks import every
 from libs.telemetry import get_logger
 
@@ -48,12 +49,14 @@ async def prune_all(db: asyncpg.Pool, rules: list[Retention]) -> dict[str, int]:
     return {rule.table: await prune(db, rule) for rule in rules}
 
 
-async def keep_pruned(db: asyncpg.Pool, rules: list[Retention], interval: float = 3600.0) -> None:
-    """Prune every `interval` seconds, the first time at once, until cancelled."""
+async def keep_pruned(
+    db: asyncpg.Pool, rules: list[Retention], interval: float = 3600.0, lease: Leases | None = None
+) -> None:
+    """Prune every `interval` seconds, the first time at once, until cancelled (by one replica, with `lease`)."""
 
     async def once() -> None:
         deleted = {table: count for table, count in (await prune_all(db, rules)).items() if count}
         if deleted:
             log.info("old rows pruned", **deleted)
 
-    await every(interval, once, what="pruning", first_now=True)
+    await every(interval, once, what="pruning", first_now=True, lease=lease)

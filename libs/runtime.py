@@ -15,8 +15,9 @@ import httpx
 
 from libs.bus import Bus, ensure_streams
 from libs.config import Settings
-from libs.db import create_pool, migrate, ping
+from libs.db import PLATFORM_MIGRATIONS, create_pool, migrate, ping
 from libs.http import http_client
+from libs.leases import Leases
 from libs.telemetry import configure_tracing, get_logger
 
 log = get_logger("libs.runtime")
@@ -32,6 +33,7 @@ class Runtime:
     db: asyncpg.Pool
     bus: Bus
     http: httpx.AsyncClient
+    leases: Leases
     checks: dict[str, HealthCheck] = field(default_factory=dict)
     informational: set[str] = field(default_factory=set)
 
@@ -70,13 +72,16 @@ async def open_runtime(service: str, settings: Settings, migrations: Path | None
             service=service,
         )
         stack.push_async_callback(db.close)
+        await migrate(db, "platform", PLATFORM_MIGRATIONS)  # what every service shares (the leases)
         if migrations is not None:
             await migrate(db, service, migrations)
+        leases = Leases(db, service)
+        stack.push_async_callback(leases.release)  # before the pool closes: a clean stop hands its jobs on
         bus = await Bus.connect(settings.nats_url, service)
         stack.push_async_callback(bus.close)
         await ensure_streams(bus)
         http = http_client(service)
         stack.push_async_callback(http.aclose)
         log.info("service started", service=service)
-        yield Runtime(service=service, settings=settings, db=db, bus=bus, http=http)
+        yield Runtime(service=service, settings=settings, db=db, bus=bus, http=http, leases=leases)
         log.info("service stopping", service=service)

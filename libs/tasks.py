@@ -12,6 +12,7 @@ import nats.errors
 
 from libs.bus.errors import BusError, BusUnavailable
 from libs.db import DATABASE_AWAY
+from libs.leases import Leases, lease_seconds
 from libs.telemetry import get_logger
 
 log = get_logger("libs.tasks")
@@ -49,16 +50,21 @@ async def every(
     what: str,
     first_now: bool = False,
     wake: asyncio.Event | None = None,
+    lease: Leases | None = None,
 ) -> None:
     """Run `job` every `seconds` (sooner when `wake` is set) until cancelled. A failure is logged and the
-    next run comes as planned: a database or an upstream that is down for a while must not end the job."""
+    next run comes as planned: a database or an upstream that is down for a while must not end the job.
+
+    With `lease`, the job runs once across the service's replicas: only the holder of its lease (named by
+    `what`) runs it; the others ask again each round and take over when the holder stops renewing."""
     if not first_now:
         await nap(seconds, wake)
     while True:
         if wake is not None:
             wake.clear()
         try:
-            await job()
+            if lease is None or await lease.hold(what, lease_seconds(seconds)):
+                await job()
         except Exception as error:
             log_failure(log, f"{what} failed; will retry", error)
         await nap(seconds, wake)

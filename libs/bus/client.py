@@ -17,6 +17,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from libs.errors import DomainError, status_of
 from libs.schemas import BroadcastSubject, ErrorBody, RequestSubject, Wire
 from libs.telemetry import current_service, get_logger, tracer
 
@@ -206,6 +207,8 @@ class Bus:
             return 0, _encoder.encode(await handler(request))
         except HandlerError as e:
             return e.code, _encoder.encode(ErrorBody(error=e.error, message=e.message))
+        except DomainError as e:  # a refusal of the service's decisions: the same code the web would answer
+            return status_of(e), _encoder.encode(ErrorBody(error=e.error, message=e.message, field=e.field))
         except Exception:
             log.exception("request handler failed", subject=subject.name)
             return 500, _encoder.encode(ErrorBody(error="internal", message="the handler failed; see its logs"))

@@ -21,6 +21,8 @@ _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # One lock for every service: migrations of different services may reference each other's tables only
 # through later numbers, and serialising them costs nothing at start-up.
 MIGRATION_LOCK = zlib.crc32(b"chillproxy.migrations")
+# tables of libs/ itself, applied before any service's own (as the `platform` service)
+PLATFORM_MIGRATIONS = Path(__file__).parent / "platform"
 
 
 class MigrationError(Exception):

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from libs.bus.edge import Handler, subscribed
 from libs.config import Settings
 from libs.errors import DomainError
 from libs.runtime import Runtime, open_runtime
@@ -55,6 +56,7 @@ def create_app(
     routes: Sequence[BaseRoute] = (),
     migrations: Path | None = None,
     setup: Setup | None = None,
+    handlers: Sequence[Handler] = (),
     max_body_bytes: int | None = None,
     middleware: Sequence[Middleware] = (),
 ) -> Starlette:
@@ -62,15 +64,20 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
         async with open_runtime(service, settings, migrations) as runtime:
             async with setup(runtime) if setup is not None else nullcontext() as state:
-                # what start-up built lives as long as the process: out of the collector's sight, a full
-                # collection no longer walks it (it paused every request for tens of milliseconds)
-                gc.freeze()
-                yield {**(state or {}), "runtime": runtime}
+                parts = {**(state or {}), "runtime": runtime}
+                # the NATS edge reads the same parts as the routes; unsubscribed before the parts stop
+                async with subscribed(runtime.bus, handlers, parts) as nats_edge:
+                    app.state.nats_edge = nats_edge  # for tests that drive a durable consumer themselves
+                    # what start-up built lives as long as the process: out of the collector's sight, a full
+                    # collection no longer walks it (it paused every request for tens of milliseconds)
+                    gc.freeze()
+                    yield parts
 
-    return Starlette(
-        routes=[Route("/health", health, methods=["GET"]), *routes],
+    every_route = [Route("/health", health, methods=["GET"]), *routes]
+    app = Starlette(
+        routes=every_route,
         middleware=[
-            Middleware(RequestTelemetryMiddleware, service=service),
+            Middleware(RequestTelemetryMiddleware, service=service, routes=every_route),
             Middleware(BodyLimitMiddleware, max_bytes=max_body_bytes or settings.max_body_bytes),
             Middleware(EdgeRulesMiddleware),
             *middleware,
@@ -82,3 +89,4 @@ def create_app(
         },
         lifespan=lifespan,
     )
+    return app

@@ -7,17 +7,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from libs.errors import (
-    BadInput,
-    Conflict,
-    DomainError,
-    Forbidden,
-    Invalid,
-    Limited,
-    NotFound,
-    Unavailable,
-    UpstreamFailed,
-)
+from libs.errors import DomainError, status_of
 from libs.schemas import ErrorBody
 from libs.telemetry import get_logger
 
@@ -37,23 +27,6 @@ _DEFAULT_ERRORS = {
     422: "unprocessable",
     429: "too_many_requests",
 }
-
-
-# what each kind of domain refusal (libs.errors) is on the web: the one table
-STATUS_OF: dict[type[DomainError], int] = {
-    BadInput: 400,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    Invalid: 422,
-    Limited: 429,
-    UpstreamFailed: 502,
-    Unavailable: 503,
-}
-
-
-def status_of(error: DomainError) -> int:
-    return next((status for kind, status in STATUS_OF.items() if isinstance(error, kind)), 400)
 
 
 class ApiError(HTTPException):

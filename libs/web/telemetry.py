@@ -7,8 +7,10 @@ names the route template, never the raw path: Stremio configs in paths carry Tor
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from libs.bus import extract
@@ -17,9 +19,21 @@ from libs.telemetry import current_service, get_logger, tracer
 log = get_logger("libs.web.request")
 
 
-def _route_template(scope: Scope) -> str:
+def route_templates(routes: Sequence[BaseRoute], prefix: str = "") -> dict[int, str]:
+    """Each route's whole template, Mount prefixes included (a routed scope names only the innermost route,
+    and its `root_path` holds the matched path itself — a Stremio config, a secret — not the template)."""
+    templates: dict[int, str] = {}
+    for route in routes:
+        if isinstance(route, Mount):
+            templates |= route_templates(route.routes, prefix + route.path)
+        elif isinstance(route, Route):
+            templates[id(route)] = prefix + route.path
+    return templates
+
+
+def _route_template(scope: Scope, templates: dict[int, str]) -> str:
     route = scope.get("route")
-    path = getattr(route, "path", None)
+    path = templates.get(id(route)) or getattr(route, "path", None)
     if path:
         return str(path)
     # No route matched: keep only the first segment, which names the service, not a secret.
@@ -28,9 +42,10 @@ def _route_template(scope: Scope) -> str:
 
 
 class RequestTelemetryMiddleware:
-    def __init__(self, app: ASGIApp, service: str) -> None:
+    def __init__(self, app: ASGIApp, service: str, routes: Sequence[BaseRoute] = ()) -> None:
         self.app = app
         self.service = service
+        self.templates = route_templates(routes)
         self.tracer = tracer(service)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -58,7 +73,7 @@ class RequestTelemetryMiddleware:
                 try:
                     await self.app(scope, receive, send_with_status)
                 finally:
-                    route = _route_template(scope)
+                    route = _route_template(scope, self.templates)
                     span.update_name(f"{scope['method']} {route}")
                     span.set_attribute("http.route", route)
                     span.set_attribute("http.response.status_code", status)

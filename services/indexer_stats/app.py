@@ -1,4 +1,5 @@
-"""The indexer-stats application: ingest, refresh and ranking at start-up, the JSON routes."""
+"""The indexer-stats application, wiring only: the ranking, the ingest and the Prowlarr poller built at start-up
+and yielded as lifespan state to the HTTP routes (routes.py) and the NATS handlers (handlers.py)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from starlette.applications import Starlette
 from libs.config import Settings, service_settings
 from libs.prowlarr import ProwlarrClient
 from libs.runtime import Runtime
-from libs.schemas import INDEXER_RANKING_GET
 from libs.tasks import background
 from libs.web import create_app
 
 from .config import StatsConfig
+from .handlers import HANDLERS
 from .ingest import Ingest
 from .poller import ProwlarrPoller
 from .routes import ROUTES
@@ -42,25 +43,18 @@ class IndexerStats:
         runtime.add_check("prowlarr", self.poller.health, critical=False)
         await self.poller.poll()  # a failure here is reported, not fatal
         await self.stats.refresh()  # the ranking is in memory before the first question
-        subscription = await runtime.bus.serve(INDEXER_RANKING_GET, self.stats.answer_ranking)
-        consumer = self.ingest_consumer = self.ingest.consumer(runtime.bus)
-        consumer.start()
         jobs = background(
             self.stats.run(),
             self.stats.run_percentiles(),
-            self.stats.run_retention(),
-            self.poller.run(self.config.prowlarr_poll_seconds),
+            self.stats.run_retention(runtime.leases),
+            self.poller.run(self.config.prowlarr_poll_seconds, runtime.leases),
         )
-        try:
-            async with jobs:
-                yield {"indexers": self}  # the routes' `request.state.indexers`
-        finally:
-            await consumer.stop()
-            await subscription.unsubscribe()
+        async with jobs:
+            yield {"indexers": self}  # the routes' and handlers' `state.indexers`
 
 
 def build(settings: Settings, config: StatsConfig | None = None) -> Starlette:
     service = IndexerStats(settings, config)
-    app = create_app(SERVICE, settings, routes=ROUTES, migrations=MIGRATIONS, setup=service.run)
+    app = create_app(SERVICE, settings, routes=ROUTES, handlers=HANDLERS, migrations=MIGRATIONS, setup=service.run)
     app.state.service = service
     return app

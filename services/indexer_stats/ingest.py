@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from libs.bus import Bus, Consumer, Retry
+from libs.bus import Retry
 from libs.db import DATABASE_AWAY
-from libs.schemas import INDEXER_SEARCH, IndexerSearch
+from libs.schemas import IndexerSearch
 from libs.telemetry import get_logger
 
 from .repository import searches
@@ -72,8 +72,3 @@ class Ingest:
         self.stored += new
         if new and self.on_stored is not None:
             self.on_stored()
-
-    def consumer(self, bus: Bus, batch: int = 500) -> Consumer[IndexerSearch]:
-        return Consumer(
-            bus, INDEXER_SEARCH, "indexer-stats-searches", self.store, batch=batch, fetch_timeout=0.5, workers=2
-        )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from libs.leases import Leases
 from libs.prowlarr import ProwlarrClient, ProwlarrError
 from libs.tasks import every
 from libs.telemetry import get_logger
@@ -57,6 +58,6 @@ class ProwlarrPoller:
             return True, "not polled yet"
         return True, f"last poll {self.last_success:%H:%M:%S} UTC"
 
-    async def run(self, interval: float) -> None:
-        """Polls on the interval (the first poll is at start-up, by the app)."""
-        await every(interval, self.poll, what="Prowlarr poll")
+    async def run(self, interval: float, lease: Leases | None = None) -> None:
+        """Polls on the interval (the first poll is at start-up, by the app), by one replica at a time."""
+        await every(interval, self.poll, what="Prowlarr poll", lease=lease)

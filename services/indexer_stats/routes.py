@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from libs.errors import BadInput, Invalid, NotFound
 from libs.web import ascii_int, json_response, require_admin_page, require_bearer
@@ -67,9 +67,19 @@ async def global_stats(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/indexers", to_page, methods=["GET"]),
-    Route("/indexers/", page, methods=["GET"]),
-    Route("/indexers/api/indexers", indexers, methods=["GET"]),
-    Route("/indexers/api/indexers/{id}/hours", indexer_hours, methods=["GET"]),
-    Route("/indexers/api/global", global_stats, methods=["GET"]),
+    Route("/indexers", to_page, methods=["GET"]),  # the bare prefix: a Mount only matches below it
+    Mount(
+        "/indexers",
+        routes=[
+            Route("/", page, methods=["GET"]),
+            Mount(
+                "/api",
+                routes=[
+                    Route("/indexers", indexers, methods=["GET"]),
+                    Route("/indexers/{id}/hours", indexer_hours, methods=["GET"]),
+                    Route("/global", global_stats, methods=["GET"]),
+                ],
+            ),
+        ],
+    ),
 ]

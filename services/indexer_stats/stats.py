@@ -7,6 +7,7 @@ import asyncio
 
 import asyncpg
 
+from libs.leases import Leases
 from libs.retention import keep_pruned
 from libs.schemas import RankedIndexer, RankingReply, RankingRequest
 from libs.schemas.indexer_admin import GlobalView, HourView, IndexerView, ProwlarrCounters
@@ -68,9 +69,6 @@ class Stats:
     def rank(self, request: RankingRequest) -> RankingReply:
         """From memory: what the last refresh decided."""
         return RankingReply(indexers=list(self._ranked.get(request.protocol, [])))
-
-    async def answer_ranking(self, request: RankingRequest) -> RankingReply:
-        return self.rank(request)
 
     def indexer_views(self) -> list[IndexerView]:
         views = []
@@ -157,10 +155,11 @@ class Stats:
                 log_failure(log, "refresh failed; the last figures stay", error)
             await asyncio.sleep(min(0.5, self.config.refresh_seconds))
 
-    async def run_retention(self, interval: float = 3600.0) -> None:
-        await keep_pruned(self.db, retention(self.config), interval)
+    async def run_retention(self, lease: Leases | None = None, interval: float = 3600.0) -> None:
+        await keep_pruned(self.db, retention(self.config), interval, lease)
 
     async def run_percentiles(self) -> None:
+        # not leased: each replica refreshes after the searches it stored itself (the same SQL, idempotent)
         await every(self.config.percentile_seconds, self._percentiles, what="percentile refresh", first_now=True)
 
     async def _percentiles(self) -> None:

@@ -1,4 +1,5 @@
-"""The notifier application: integrations settings, and media servers refreshed on finished downloads."""
+"""The notifier application, wiring only: its settings store, refresher and download-client follower built at
+start-up and yielded as lifespan state to the HTTP routes (routes.py) and the NATS handlers (handlers.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from libs.web import create_app
 
 from .config import NotifierConfig, retention
 from .downloads import Downloads
+from .handlers import HANDLERS
 from .media_servers import MediaServerClient
 from .refresh import Refresher
 from .routes import ROUTES
@@ -47,23 +49,20 @@ class Notifier:
         self.downloads = Downloads(runtime.db, box, runtime.http, outbox)
         self.downloads.on_completed = self.refresher.completed
         runtime.add_check("download clients", self.downloads.health, critical=False)
-        consumer = self.refresher.consumer(runtime.bus)
-        consumer.start()
         try:
             async with background(
                 self.refresher.run(),
                 outbox.run(),
-                self.downloads.run(self.config.poll_seconds, self._poll_wake),
-                keep_pruned(runtime.db, retention(self.config)),
+                self.downloads.run(self.config.poll_seconds, self._poll_wake, runtime.leases),
+                keep_pruned(runtime.db, retention(self.config), lease=runtime.leases),
             ):
-                yield {"notifier": self}  # the routes' `request.state.notifier`
+                yield {"notifier": self}  # the routes' and handlers' `state.notifier`
         finally:
-            await consumer.stop()
             await self.downloads.aclose()
 
 
 def build(settings: Settings, config: NotifierConfig | None = None) -> Starlette:
     notifier = Notifier(settings, config)
-    app = create_app(SERVICE, settings, routes=ROUTES, migrations=MIGRATIONS, setup=notifier.run)
+    app = create_app(SERVICE, settings, routes=ROUTES, handlers=HANDLERS, migrations=MIGRATIONS, setup=notifier.run)
     app.state.notifier = notifier
     return app

@@ -23,6 +23,7 @@ from msgspec import UNSET
 from libs.crypto import MASK, SecretBox, mask
 from libs.db import transaction
 from libs.errors import Invalid, NotFound
+from libs.leases import Leases
 from libs.outbox import Outbox
 from libs.schemas import DOWNLOAD_STATUS, DownloadStatus
 from libs.schemas.notifier import ClientCreate, ClientPatch, ClientView, DownloadCreate, DownloadView, GrabRequest
@@ -312,8 +313,8 @@ class Downloads:
             if finished and self.on_completed is not None:  # queued with the change: both or neither
                 await self.on_completed([path for path in finished if path], connection)
 
-    async def run(self, interval: float, wake: asyncio.Event) -> None:
-        await every(interval, self.poll, what="poll round", first_now=True, wake=wake)
+    async def run(self, interval: float, wake: asyncio.Event, lease: Leases | None = None) -> None:
+        await every(interval, self.poll, what="poll round", first_now=True, wake=wake, lease=lease)
 
 
 __all__ = ["Downloads", "Invalid", "NotFound"]

@@ -16,8 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from libs.bus import Bus, Consumer
-from libs.schemas import TORRENT_STATUS, TorrentStatus
+from libs.schemas import TorrentStatus
 from libs.tasks import log_failure, nap
 from libs.telemetry import get_logger
 
@@ -45,9 +44,6 @@ class Refresher:
         self.client = client
         self.tick = tick_seconds  # the shortest pause between two rounds
         self._wake = asyncio.Event()
-
-    def consumer(self, bus: Bus) -> Consumer[TorrentStatus]:
-        return Consumer(bus, TORRENT_STATUS, "notifier-refresh", self.torrents_changed, batch=200)
 
     async def torrents_changed(self, events: Sequence[TorrentStatus]) -> None:
         for event in events:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from libs.errors import Invalid
 from libs.schemas.notifier import (
@@ -105,17 +105,28 @@ async def page(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/settings/integrations/", page, methods=["GET"]),
-    Route("/downloads/grab", grab, methods=["POST"]),
-    Route("/downloads/clients", list_clients, methods=["GET"]),
-    Route("/downloads/clients", add_client, methods=["POST"]),
-    Route("/downloads/clients/{id}", update_client, methods=["PATCH"]),
-    Route("/downloads/clients/{id}", delete_client, methods=["DELETE"]),
-    Route("/downloads/clients/{id}/test", test_client, methods=["POST"]),
-    Route("/downloads", list_downloads, methods=["GET"]),
-    Route("/downloads", track, methods=["POST"]),
+    # the bare prefixes: a Mount only matches below them
     Route("/settings/integrations", get_settings, methods=["GET"]),
     Route("/settings/integrations", patch_settings, methods=["PATCH"]),
-    Route("/settings/integrations/test-jellyfin", tester("jellyfin"), methods=["POST"]),
-    Route("/settings/integrations/test-emby", tester("emby"), methods=["POST"]),
+    Mount(
+        "/settings/integrations",
+        routes=[
+            Route("/", page, methods=["GET"]),
+            Route("/test-jellyfin", tester("jellyfin"), methods=["POST"]),
+            Route("/test-emby", tester("emby"), methods=["POST"]),
+        ],
+    ),
+    Route("/downloads", list_downloads, methods=["GET"]),
+    Route("/downloads", track, methods=["POST"]),
+    Mount(
+        "/downloads",
+        routes=[
+            Route("/grab", grab, methods=["POST"]),
+            Route("/clients", list_clients, methods=["GET"]),
+            Route("/clients", add_client, methods=["POST"]),
+            Route("/clients/{id}", update_client, methods=["PATCH"]),
+            Route("/clients/{id}", delete_client, methods=["DELETE"]),
+            Route("/clients/{id}/test", test_client, methods=["POST"]),
+        ],
+    ),
 ]

@@ -1,20 +1,18 @@
-"""The pool-allocator application: its parts built at start-up, its NATS handlers and HTTP routes."""
+"""The pool-allocator application, wiring only: its parts built at start-up and yielded as lifespan state to
+the HTTP routes (routes.py) and the NATS handlers (handlers.py), its background loops started."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
 
-from libs.bus import Consumer
 from libs.config import Settings, service_settings
 from libs.crypto import SecretBox
 from libs.retention import keep_pruned
 from libs.runtime import Runtime
-from libs.schemas import POOL_CACHE_INVALIDATE, POOL_KEY_FAILURE, POOL_KEY_GET, POOL_STREAM_END, POOL_STREAM_START
 from libs.tasks import background
 from libs.torbox import TorBoxClient
 from libs.web import create_app
@@ -24,7 +22,7 @@ from .admin import Admin
 from .allocator import Allocator
 from .cache import AccessCache
 from .config import PoolConfig, retention
-from .handlers import get_key_handler
+from .handlers import HANDLERS
 from .health import HealthMonitor
 from .invalidation import Invalidator
 from .reclaim import Reclaimer
@@ -57,32 +55,17 @@ class PoolAllocator:
         torbox = TorBoxClient(runtime.http, self.settings.torbox_api_url)
         self.health = HealthMonitor(db, self.box, torbox, self.config, self.invalidator)
         self.reclaimer = Reclaimer(db, self.config, self.invalidator)
-        subscriptions = [
-            await bus.serve(POOL_KEY_GET, get_key_handler(self.allocator)),
-            await bus.listen(POOL_CACHE_INVALIDATE, self.invalidator.on_broadcast),
-            await bus.serve(POOL_STREAM_START, self.sessions.start),
-            await bus.serve(POOL_STREAM_END, self.sessions.end),
-        ]
-        consumers = [
-            self.usage.consumer(bus),
-            Consumer(bus, POOL_KEY_FAILURE, "pool-allocator-key-failures", self.health.on_reports, batch=50),
-        ]
-        for consumer in consumers:
-            consumer.start()
         jobs = background(
             self.activity.run(self.config.activity_flush_seconds),
-            self.sessions.run(self.config.session_sweep_seconds),
-            self.health.run(self.config.health_interval_seconds),
-            self.reclaimer.run(),
-            keep_pruned(runtime.db, retention(self.config)),
+            self.sessions.run(self.config.session_sweep_seconds, runtime.leases),
+            self.health.run(self.config.health_interval_seconds, runtime.leases),
+            self.reclaimer.run(),  # once per period already (pool_job_runs)
+            keep_pruned(runtime.db, retention(self.config), lease=runtime.leases),
         )
         try:
             async with jobs:
-                yield {"pool": self}  # the routes' `request.state.pool`
+                yield {"pool": self}  # the routes' and handlers' `state.pool`
         finally:
-            await asyncio.gather(*(consumer.stop() for consumer in consumers))
-            for subscription in subscriptions:
-                await subscription.unsubscribe()
             try:
                 await self.activity.flush()
             except Exception:  # the database may be gone at shutdown; the next activity will be seen
@@ -91,6 +74,6 @@ class PoolAllocator:
 
 def build(settings: Settings, config: PoolConfig | None = None) -> Starlette:
     pool = PoolAllocator(settings, config)
-    app = create_app(SERVICE, settings, routes=ROUTES, migrations=MIGRATIONS, setup=pool.run)
+    app = create_app(SERVICE, settings, routes=ROUTES, handlers=HANDLERS, migrations=MIGRATIONS, setup=pool.run)
     app.state.pool = pool  # for tests and tools that drive its jobs directly
     return app

@@ -20,6 +20,7 @@ import asyncpg
 from libs.bus import Retry
 from libs.crypto import SecretBox
 from libs.db import DATABASE_AWAY
+from libs.leases import Leases
 from libs.schemas import KeyFailure
 from libs.tasks import every
 from libs.telemetry import get_logger
@@ -165,5 +166,6 @@ class HealthMonitor:
         except DATABASE_AWAY as error:
             raise Retry(5.0, f"database unavailable: {type(error).__name__}") from error
 
-    async def run(self, interval: float) -> None:
-        await every(interval, self.check_all, what="health checks", first_now=True)
+    async def run(self, interval: float, lease: Leases | None = None) -> None:
+        """Every key checked once per round across replicas (TorBox is asked once, not once per replica)."""
+        await every(interval, self.check_all, what="health checks", first_now=True, lease=lease)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from libs.schemas import PoolKeyRequest, UsageEvent
 from libs.schemas.pool_admin import KeyCreate, KeyUpdate, UserCreate, UserUpdate
@@ -89,14 +89,24 @@ async def log_usage(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/pool/keys", add_key, methods=["POST"]),
-    Route("/pool/keys", list_keys, methods=["GET"]),
-    Route("/pool/keys/{id}", get_key_view, methods=["GET"]),
-    Route("/pool/keys/{id}", update_key, methods=["PATCH"]),
-    Route("/pool/users", add_user, methods=["POST"]),
-    Route("/pool/users/{uuid}", get_user, methods=["GET"]),
-    Route("/pool/users/{uuid}", update_user, methods=["PATCH"]),
-    Route("/pool/usage", usage, methods=["GET"]),
-    Route("/api/v1/internal/pool/get-key", get_key, methods=["POST"]),
-    Route("/api/v1/internal/pool/log-usage", log_usage, methods=["POST"]),
+    Mount(
+        "/pool",
+        routes=[
+            Route("/keys", add_key, methods=["POST"]),
+            Route("/keys", list_keys, methods=["GET"]),
+            Route("/keys/{id}", get_key_view, methods=["GET"]),
+            Route("/keys/{id}", update_key, methods=["PATCH"]),
+            Route("/users", add_user, methods=["POST"]),
+            Route("/users/{uuid}", get_user, methods=["GET"]),
+            Route("/users/{uuid}", update_user, methods=["PATCH"]),
+            Route("/usage", usage, methods=["GET"]),
+        ],
+    ),
+    Mount(
+        "/api/v1/internal/pool",
+        routes=[
+            Route("/get-key", get_key, methods=["POST"]),
+            Route("/log-usage", log_usage, methods=["POST"]),
+        ],
+    ),
 ]

@@ -11,6 +11,7 @@ from uuid import UUID
 import asyncpg
 
 from libs.bus import HandlerError
+from libs.leases import Leases
 from libs.schemas import StreamEnd, StreamEndReply, StreamStart, StreamStartReply
 from libs.tasks import every
 from libs.telemetry import get_logger
@@ -85,5 +86,5 @@ class StreamSessions:
             log.info("stream sessions expired", count=expired)
         return expired
 
-    async def run(self, interval: float) -> None:
-        await every(interval, self.sweep, what="session sweep")
+    async def run(self, interval: float, lease: Leases | None = None) -> None:
+        await every(interval, self.sweep, what="session sweep", lease=lease)

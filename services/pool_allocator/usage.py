@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import asyncpg
 import msgspec
 
-from libs.bus import Bus, Consumer, Retry, publish
+from libs.bus import Bus, Retry, publish
 from libs.db import DATABASE_AWAY
 from libs.schemas import POOL_USAGE, UsageEvent
 from libs.schemas.pool_admin import UsageRow as UsageView
@@ -75,9 +75,6 @@ class UsageLog:
             await repo.insert_many(self.db, rows)
         except DATABASE_AWAY as error:
             raise Retry(delay=5.0, reason=f"database unavailable: {type(error).__name__}") from error
-
-    def consumer(self, bus: Bus, batch: int = 500) -> Consumer[UsageEvent]:
-        return Consumer(bus, POOL_USAGE, "pool-allocator-usage", self.store, batch=batch)
 
     async def summary(self) -> UsageSummary:
         by_user, by_key = await repo.summary(self.db)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from libs.web import ascii_int, json_response
 from libs.web.forwarded import request_ip
@@ -456,9 +456,12 @@ TABLE: list[tuple[str, Any, bool, bool]] = [
     ("sync/maindata", maindata, False, False),
 ]
 ROUTES = [
-    *(
-        Route(f"/api/v2/{path}", endpoint(handler, write=is_write, public=public), **(WRITE if is_write else READ))
-        for path, handler, is_write, public in TABLE
+    Mount(
+        "/api/v2",
+        routes=[
+            Route(f"/{path}", endpoint(handler, write=is_write, public=public), **(WRITE if is_write else READ))
+            for path, handler, is_write, public in TABLE
+        ],
     ),
     Route("/widget", endpoint(widget), methods=["GET"]),
 ]

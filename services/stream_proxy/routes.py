@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from libs.errors import BadInput, NotFound
 from libs.schemas.stremio import AddonConfig, Streams
@@ -109,10 +109,20 @@ async def play(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/stremio/torz/configure", configure, methods=["GET"]),
-    Route("/stremio/torz/{config}/configure", reconfigure, methods=["GET"]),
-    Route("/stremio/torz/manifest.json", plain_manifest, methods=["GET"]),
-    Route("/stremio/torz/{config}/manifest.json", configured_manifest, methods=["GET"]),
-    Route("/stremio/torz/{config}/stream/{kind:str}/{video}.json", streams, methods=["GET"]),
-    Route("/stremio/torz/{config}/play/{hash}/{video}/{file}", play, methods=["GET", "HEAD"]),
+    Mount(
+        "/stremio/torz",
+        routes=[
+            Route("/configure", configure, methods=["GET"]),
+            Route("/manifest.json", plain_manifest, methods=["GET"]),
+            Mount(
+                "/{config}",  # every route below carries the user's settings (or their pool uuid)
+                routes=[
+                    Route("/configure", reconfigure, methods=["GET"]),
+                    Route("/manifest.json", configured_manifest, methods=["GET"]),
+                    Route("/stream/{kind:str}/{video}.json", streams, methods=["GET"]),
+                    Route("/play/{hash}/{video}/{file}", play, methods=["GET", "HEAD"]),
+                ],
+            ),
+        ],
+    ),
 ]

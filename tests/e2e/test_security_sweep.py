@@ -7,7 +7,7 @@ import uuid
 from contextlib import AsyncExitStack
 
 import httpx
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from services.indexer_stats.app import build as build_stats
 from services.notifier.app import build as build_notifier
@@ -26,6 +26,15 @@ HEADERS = (
 )
 PARAM = re.compile(r"\{([^}:]+)(:[^}]+)?\}")
 JUNK_VALUES = {"int": "999999", "path": "x/../../etc/passwd"}
+
+
+def every_route(routes, prefix: str = ""):
+    """(full path, route) of every Route, those inside Mounts included."""
+    for route in routes:
+        if isinstance(route, Mount):
+            yield from every_route(route.routes, prefix + route.path)
+        elif isinstance(route, Route):
+            yield prefix + route.path, route
 
 
 def concrete(path: str) -> list[str]:
@@ -68,17 +77,15 @@ async def test_no_route_answers_bad_input_with_a_5xx_or_a_secret(tmp_path, fresh
         for app in apps:
             base = await stack.enter_async_context(serving(app))
             client = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=30))
-            for route in app.routes:
-                if not isinstance(route, Route):
-                    continue
-                for path in concrete(route.path):
+            for full_path, route in every_route(app.routes):
+                for path in concrete(full_path):
                     for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
                         for headers in HEADERS:
                             for body in (None, b"{not json", oversized, b'{"unexpected": ["shape"]}'):
                                 if body is not None and method == "GET":
                                     continue
                                 response = await client.request(method, path, headers=headers, content=body)
-                                attempts.append((method, route.path, response.status_code))
+                                attempts.append((method, full_path, response.status_code))
                                 assert response.status_code < 500, (method, path[:80], headers, response.text[:300])
                                 for secret in secrets:
                                     assert secret not in response.text, (method, path[:80])

@@ -40,7 +40,7 @@ async def test_searches_make_exact_hourly_metrics_and_counters(stats):
 
 async def test_every_total_is_exact_across_a_consumer_restart(stats):
     events = [search(n % 3 + 1, 100 + n % 50) for n in range(900)]
-    await stats.service.ingest_consumer.stop()  # drive the durable consumer ourselves
+    await stats.app.state.nats_edge.consumers["indexer-stats-searches"].stop()  # drive the durable consumer ourselves
     consumer = Consumer(
         stats.bus, INDEXER_SEARCH, "indexer-stats-searches", stats.service.ingest.store, batch=100, fetch_timeout=0.2
     )

@@ -5,10 +5,26 @@ from collections.abc import Sequence
 import msgspec
 import pytest
 
-from libs.bus import Bus, BusError, BusUnavailable, Consumer, HandlerError, Retry, ensure_streams, publish
+from libs.bus import (
+    Answer,
+    Bus,
+    BusError,
+    BusUnavailable,
+    Consume,
+    Consumer,
+    HandlerError,
+    Listen,
+    Retry,
+    ensure_streams,
+    publish,
+    subscribed,
+)
 from libs.bus.kv import KeyValueCache
+from libs.errors import NotFound
 from libs.schemas import (
     POOL_KEY_GET,
+    BroadcastSubject,
+    CacheInvalidation,
     EventSubject,
     PoolKeyReply,
     PoolKeyRequest,
@@ -57,6 +73,48 @@ async def test_handler_error_reaches_the_caller(bus):
     with pytest.raises(BusError) as caught:
         await bus.request(subject, PoolKeyRequest(user_id="ghost", device_id="d", action="play"))
     assert (caught.value.code, caught.value.error, caught.value.message) == (404, "unknown_user", "no user ghost")
+
+
+async def test_a_declared_edge_reads_the_parts_answers_refusals_by_the_table_and_is_undone(bus):
+    """Handlers declared like routes get the parts start-up built; a domain refusal travels with the status the
+    web would give it; on exit nothing is left subscribed or consuming."""
+    asked, events = echo_subject(), unique_subject()
+    told = BroadcastSubject(f"test.told.{uuid.uuid4().hex[:8]}", CacheInvalidation)
+    await ensure_streams(bus, [events[1]])
+    seen: dict[str, list] = {"told": [], "consumed": []}
+
+    async def answer(state, request: PoolKeyRequest) -> PoolKeyReply:
+        if request.user_id == "ghost":
+            raise NotFound("no such user", field="userId")
+        return PoolKeyReply(allowed=True, message=state.greeting)
+
+    async def listen(state, message: CacheInvalidation) -> None:
+        state.seen["told"].extend(message.user_ids)
+
+    async def consume(state, batch: Sequence[UsageEvent]) -> None:
+        state.seen["consumed"].extend(e.user_id for e in batch)
+
+    handlers = [
+        Answer(asked, answer),
+        Listen(told, listen),
+        Consume(subject=events[0], durable="edge-test", handler=consume, fetch_timeout=0.2),
+    ]
+    request = PoolKeyRequest(user_id="ann", device_id="d", action="play")
+    async with subscribed(bus, handlers, {"greeting": "hello", "seen": seen}) as edge:
+        assert (await bus.request(asked, request)).message == "hello"
+        with pytest.raises(BusError) as refused:
+            await bus.request(asked, PoolKeyRequest(user_id="ghost", device_id="d", action="play"))
+        assert (refused.value.code, refused.value.error) == (404, "not_found")
+        await bus.broadcast(told, CacheInvalidation(user_ids=["u1"]))
+        await publish(bus, events[0], UsageEvent(user_id="u2", pool_key_id="k", action="play"))
+        await eventually(lambda: seen == {"told": ["u1"], "consumed": ["u2"]})
+        assert list(edge.consumers) == ["edge-test"]
+    with pytest.raises(BusUnavailable):
+        await bus.request(asked, request, timeout=0.3)
+    await publish(bus, events[0], UsageEvent(user_id="u3", pool_key_id="k", action="play"))
+    await asyncio.sleep(0.5)
+    assert seen["consumed"] == ["u2"]  # stopped: the durable keeps u3 for the next start
+    assert (await bus.js.consumer_info(events[1].name, "edge-test")).num_pending == 1
 
 
 async def test_a_crashing_handler_answers_500_without_details(bus):

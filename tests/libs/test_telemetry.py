@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 import httpx
 from opentelemetry import trace
 from starlette.requests import Request
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from libs.bus import HandlerError
 from libs.schemas import POOL_KEY_GET, PoolKeyReply, PoolKeyRequest
@@ -81,7 +81,11 @@ async def test_one_trace_across_http_and_nats(tmp_path, fresh_dsn, nats_url, spa
         return json_response(reply)
 
     pool = create_app("pool-allocator", make_settings(tmp_path / "a", **env), setup=pool_setup)
-    proxy = create_app("stream-proxy", make_settings(tmp_path / "b", **env), routes=[Route("/stremio/{user}", stream)])
+    proxy = create_app(
+        "stream-proxy",
+        make_settings(tmp_path / "b", **env),
+        routes=[Mount("/stremio", routes=[Route("/{user}", stream)])],
+    )
     async with serving(pool), serving(proxy) as base, httpx.AsyncClient(base_url=base) as client:
         response = await client.get("/stremio/u-1")
     assert response.status_code == 200 and response.json()["allowed"] is True

@@ -6,8 +6,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
+from libs.bus import Answer, Consume, Listen
 from libs.topology import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,3 +137,33 @@ def test_a_repository_hands_on_structs_never_records(service):
                 assert "Record" not in ast.unparse(node.returns), f"{path.name}: {node.name} returns Records"
     for path in folder.glob("*.py"):
         assert "asyncpg.Record" not in path.read_text(), f"{path.name} still handles Records"
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_routes_are_grouped_under_the_prefixes_the_service_owns(service):
+    """routes.py groups its endpoints with a Mount per prefix Traefik sends it (or a path below one); beside
+    the Mounts only a bare prefix itself (a Mount matches what is below it, not the prefix alone)."""
+    routes = importlib.import_module(service.module + ".routes").ROUTES
+    assert any(isinstance(route, Mount) for route in routes)
+    for route in routes:
+        assert isinstance(route, Mount | Route), route
+        under = [p for p in service.prefixes if route.path == p or route.path.startswith(p + "/")]
+        assert under, f"{service.name}: {route.path} is not below one of its prefixes"
+        assert isinstance(route, Mount) or route.path in service.prefixes, f"{route.path} is not in a Mount"
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_the_nats_edge_is_declared_in_handlers_beside_the_routes(service):
+    """What a service answers and consumes on NATS is read in one place, `handlers.py`; no part subscribes on
+    its own (start-up binds the list, like the routes)."""
+    folder = ROOT / service.module.replace(".", "/")
+    for path in folder.rglob("*.py"):
+        text = path.read_text()
+        for call in ("bus.serve(", "bus.listen(", "Consumer("):
+            assert call not in text, f"{path.relative_to(ROOT)} subscribes with {call} outside handlers.py"
+    handlers = folder / "handlers.py"
+    if handlers.exists():
+        module = importlib.import_module(service.module + ".handlers")
+        assert module.HANDLERS and all(isinstance(h, Answer | Listen | Consume) for h in module.HANDLERS)
+        app_source = (folder / "app.py").read_text()
+        assert "handlers=HANDLERS" in app_source, f"{service.name}: app.py does not bind its HANDLERS"
