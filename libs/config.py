@@ -27,6 +27,7 @@ DEFAULT_TRUSTED = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,f
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     port: int
+    replicas: int  # processes of each service `make run` starts (CHILLPROXY_REPLICAS)
     data_dir: Path
     database_url: str | None
     nats_url: str | None
@@ -141,6 +142,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SystemExit(f"configuration error: {name} must be an integer, got {raw!r}") from None
 
 
+def _replicas(env: Mapping[str, str]) -> int:
+    replicas = _int(env, "CHILLPROXY_REPLICAS", 1)
+    if not 1 <= replicas <= 8:
+        raise SystemExit(f"configuration error: CHILLPROXY_REPLICAS must be from 1 to 8, got {replicas}")
+    return replicas
+
+
 def _public_port(env: Mapping[str, str]) -> int:
     """CHILLPROXY_PORT as compose takes it too: `8080`, or `127.0.0.1:8080` (the port after the address)."""
     raw = env.get("CHILLPROXY_PORT") or ""
@@ -154,6 +162,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
     service_port = env.get("SERVICE_PORT")
     return Settings(
         port=_public_port(env),
+        replicas=_replicas(env),
         data_dir=data_dir,
         database_url=env.get("DATABASE_URL") or None,
         nats_url=env.get("NATS_URL") or None,

@@ -16,6 +16,7 @@ from libs.schemas.torbox import AccountTorrent, CachedTorrent
 
 # `createtorrent` per key: 60 an hour and 10 a minute at the edge (reference: stremio_anchors §4.5)
 TORBOX_ADD_LIMITS = ((60, 3600.0), (10, 60.0))
+TORBOX_ADDS_BUCKET = "torbox-adds"  # NATS KV: each key's recent adds, shared by every process using it
 
 LIST_PAGE = 1000  # what `mylist` answers at most at once (its default `limit`)
 MAX_LISTED = 100_000  # an account listing stops here, whatever TorBox keeps answering

@@ -11,6 +11,8 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+import nats
+import nats.js.errors
 import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -18,6 +20,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from libs.config import Settings, load_settings
 from libs.embedded import EmbeddedNats, EmbeddedPostgres
 from libs.telemetry import configure_logging, install_provider
+from libs.torbox import TORBOX_ADDS_BUCKET
 
 configure_logging("tests", "info")
 SPANS = InMemorySpanExporter()
@@ -58,9 +61,23 @@ def own_nats(tmp_path: Path) -> EmbeddedNats:
     server.stop()
 
 
+async def _unspent_torbox_budgets(nats_url: str) -> None:
+    """The session's NATS keeps each TorBox key's recent adds (libs.ratelimit): a test starts with none
+    spent, whatever the tests before it added with the same fake keys."""
+    nc = await nats.connect(nats_url)
+    try:
+        await nc.jetstream().delete_key_value(TORBOX_ADDS_BUCKET)
+    except nats.js.errors.NotFoundError:
+        pass
+    finally:
+        await nc.close()
+
+
 @pytest.fixture
-async def fresh_dsn(postgres_dsn: str) -> str:
-    """A new, empty database on the session's server, dropped after the test."""
+async def fresh_dsn(postgres_dsn: str, nats_url: str) -> str:
+    """A new, empty database on the session's server, dropped after the test — with the session NATS's
+    shared state of the same kind (the TorBox add budgets) emptied too."""
+    await _unspent_torbox_budgets(nats_url)
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(postgres_dsn)
     try:

@@ -30,13 +30,24 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
+def replica_label(name: str, replica: int, of: int) -> str:
+    """How the terminal, the log files and stack.json name one process: `notifier`, or `notifier#2`."""
+    return name if of == 1 else f"{name}#{replica}"
+
+
 @dataclass
 class RunningService:
     info: ServiceInfo
     port: int
     process: ManagedProcess
+    replica: int = 1
+    of: int = 1  # replicas of the service
     restarts: int = 0
     next_restart: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return replica_label(self.info.name, self.replica, self.of)
 
     @property
     def health_url(self) -> str:
@@ -55,6 +66,7 @@ class Stack:
     data_dir: Path
     public_port: int
     env: dict[str, str]
+    replicas: int = 1
     nats: EmbeddedNats | None = None
     postgres: EmbeddedPostgres | None = None
     traefik: EmbeddedTraefik | None = None
@@ -71,23 +83,29 @@ class Stack:
             self.env["DATABASE_URL"] = self.postgres.dsn
 
     def start_services(self) -> None:
+        """Each service `replicas` times, on ports of their own (the usual one, then +100, +200, … when free):
+        they share the database, NATS (queue groups, shared durable consumers) and the work (leases)."""
         logs = self.data_dir / "logs"
         for info in SERVICES:
-            port = info.port if not port_open("127.0.0.1", info.port) else free_port()
-            env = {
-                **self.env,
-                "SERVICE_PORT": str(port),
-                "SERVICE_HOST": "127.0.0.1",
-                "OTEL_SERVICE_NAME": info.name,
-            }
-            process = ManagedProcess(
-                info.name, [sys.executable, "-m", info.module], log_path=logs / f"{info.name}.log", env=env
-            )
-            self.services.append(RunningService(info, port, process.start()))
-        say(f"• started {len(self.services)} services (logs in {logs})")
+            for replica in range(1, self.replicas + 1):
+                wanted = info.port + 100 * (replica - 1)
+                port = wanted if not port_open("127.0.0.1", wanted) else free_port()
+                env = {
+                    **self.env,
+                    "SERVICE_PORT": str(port),
+                    "SERVICE_HOST": "127.0.0.1",
+                    "OTEL_SERVICE_NAME": info.name,
+                }
+                label = replica_label(info.name, replica, self.replicas)
+                command = [sys.executable, "-m", info.module]
+                process = ManagedProcess(label, command, log_path=logs / f"{label}.log", env=env).start()
+                self.services.append(RunningService(info, port, process, replica, self.replicas))
+        say(f"• started {len(self.services)} service processes (logs in {logs})")
 
     def start_traefik(self) -> None:
-        backends = {s.info.name: f"http://127.0.0.1:{s.port}" for s in self.services}
+        backends: dict[str, list[str]] = {}
+        for s in self.services:
+            backends.setdefault(s.info.name, []).append(f"http://127.0.0.1:{s.port}")
         self.traefik = EmbeddedTraefik(
             self.data_dir / "traefik",
             backends=backends,
@@ -98,15 +116,15 @@ class Stack:
 
     def wait_healthy(self, stop: threading.Event, timeout: float = 120.0) -> bool:
         deadline = time.monotonic() + timeout
-        waiting = {s.info.name for s in self.services}
+        waiting = {s.label for s in self.services}
         shown = ""
         while waiting and not stop.is_set():
             for service in self.services:
-                if service.info.name in waiting and service.healthy():
-                    waiting.discard(service.info.name)
-                    say(f"  ✓ {service.info.name} healthy")
+                if service.label in waiting and service.healthy():
+                    waiting.discard(service.label)
+                    say(f"  ✓ {service.label} healthy")
                 if not service.process.running:
-                    say(f"  ✗ {service.info.name} exited; last lines of its log:\n{service.process.tail(15)}")
+                    say(f"  ✗ {service.label} exited; last lines of its log:\n{service.process.tail(15)}")
                     return False
             line = "  waiting for: " + ", ".join(sorted(waiting))
             if waiting and line != shown:
@@ -127,7 +145,7 @@ class Stack:
                     continue
                 service.restarts += 1
                 delay = min(2 ** min(service.restarts, 5), 30)
-                say(f"! {service.info.name} exited ({service.process.exit_code()}); restarting (#{service.restarts})")
+                say(f"! {service.label} exited ({service.process.exit_code()}); restarting (#{service.restarts})")
                 service.process.start()
                 service.next_restart = now + delay
 
@@ -137,7 +155,8 @@ class Stack:
             "publicUrl": public_url,
             "databaseUrl": self.env["DATABASE_URL"],
             "natsUrl": self.env["NATS_URL"],
-            "services": {s.info.name: s.port for s in self.services},
+            "services": {s.info.name: s.port for s in self.services if s.replica == 1},
+            "replicas": {s.label: s.port for s in self.services},
         }
         path = self.data_dir / "stack.json"
         path.touch(mode=0o600)
@@ -196,7 +215,7 @@ def main(env: dict[str, str] | None = None, after_start: Callable[[str], str | N
     signal.signal(signal.SIGTERM, on_signal)
     die_with_parent()  # `make` killed without a Ctrl-C still stops us, and so everything we started
 
-    stack = Stack(data_dir=data_dir, public_port=settings.port, env=env)
+    stack = Stack(data_dir=data_dir, public_port=settings.port, env=env, replicas=settings.replicas)
     try:
         stack.start_infrastructure()
         stack.start_services()

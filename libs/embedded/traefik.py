@@ -27,7 +27,7 @@ class EmbeddedTraefik:
         self,
         work_dir: Path,
         *,
-        backends: dict[str, str],
+        backends: dict[str, str | list[str]],
         port: int,
         host: str = "0.0.0.0",
         otel_endpoint: str | None = None,
@@ -64,7 +64,8 @@ class EmbeddedTraefik:
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         for service in SERVICES:
-            env[f"{service.env_prefix}_URL"] = self.backends[service.name]
+            urls = self.backends[service.name]  # one replica's URL, or every replica's
+            env[f"{service.env_prefix}_URL"] = urls if isinstance(urls, str) else ",".join(urls)
         return env
 
     def _pinged(self) -> bool:

@@ -26,6 +26,7 @@ from .subjects import (
     POOL_STREAM_END,
     POOL_STREAM_START,
     POOL_USAGE,
+    QBT_WORK,
     REQUEST_SUBJECTS,
     STREAMS,
     TORRENT_STATUS,
@@ -34,7 +35,7 @@ from .subjects import (
     RequestSubject,
     StreamSpec,
 )
-from .torrent import TorrentState, TorrentStatus
+from .torrent import TorrentState, TorrentStatus, WorkAvailable
 
 __all__ = [
     "BROADCAST_SUBJECTS",
@@ -48,6 +49,7 @@ __all__ = [
     "POOL_STREAM_END",
     "POOL_STREAM_START",
     "POOL_USAGE",
+    "QBT_WORK",
     "REQUEST_SUBJECTS",
     "STREAMS",
     "TORRENT_STATUS",
@@ -78,4 +80,5 @@ __all__ = [
     "UsageEvent",
     "View",
     "Wire",
+    "WorkAvailable",
 ]

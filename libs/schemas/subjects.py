@@ -25,7 +25,7 @@ from .pool import (
     StreamStartReply,
     UsageEvent,
 )
-from .torrent import TorrentStatus
+from .torrent import TorrentStatus, WorkAvailable
 
 Req = TypeVar("Req", bound=Wire)
 Rep = TypeVar("Rep", bound=Wire)
@@ -94,6 +94,7 @@ TORRENT_STATUS = EventSubject("torrent.status", TorrentStatus, stream="TORRENT_S
 DOWNLOAD_STATUS = EventSubject("download.status", DownloadStatus, stream="DOWNLOAD_STATUS")
 
 POOL_CACHE_INVALIDATE = BroadcastSubject("pool.cache.invalidate", CacheInvalidation)
+QBT_WORK = BroadcastSubject("qbt.work", WorkAvailable)
 
 REQUEST_SUBJECTS: tuple[RequestSubject, ...] = (
     POOL_KEY_GET,
@@ -108,7 +109,7 @@ EVENT_SUBJECTS: tuple[EventSubject, ...] = (
     TORRENT_STATUS,
     DOWNLOAD_STATUS,
 )
-BROADCAST_SUBJECTS: tuple[BroadcastSubject, ...] = (POOL_CACHE_INVALIDATE,)
+BROADCAST_SUBJECTS: tuple[BroadcastSubject, ...] = (POOL_CACHE_INVALIDATE, QBT_WORK)
 STREAMS: dict[str, StreamSpec] = {
     subject.stream: StreamSpec(subject.stream, (subject.name,)) for subject in EVENT_SUBJECTS
 }

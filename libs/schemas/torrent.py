@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .base import Event
+from .base import Event, Wire
 
 TorrentState = Literal["queued", "downloading", "completed", "error", "deleted"]
 
@@ -19,3 +19,10 @@ class TorrentStatus(Event, kw_only=True):
     content_path: str | None = None
     files: list[str] = []
     error: str | None = None
+
+
+class WorkAvailable(Wire, kw_only=True):
+    """`qbt.work`: files wait for a replica with room to download them (a torrent came down from TorBox, a
+    replica let its files go): every qbt-shim replica looks now rather than at its next idle round."""
+
+    files: int = 0

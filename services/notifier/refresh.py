@@ -29,6 +29,9 @@ log = get_logger(__name__)
 SERVERS = ("jellyfin", "emby")
 IDLE_SECONDS = 60.0  # nothing waits: a look now and then all the same (a wake-up lost is not a refresh lost)
 RETRY_SECONDS = 5.0
+# a refresh being sent is this replica's for so long (a media server's answer comes well within it): another
+# replica sends it only when this one died before dropping it (sent) or putting it back (failed)
+SEND_HOLD_SECONDS = 120.0
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -85,7 +88,7 @@ class Refresher:
         now = now or datetime.now(UTC)
         settings = await self.settings.get()
         window = timedelta(seconds=settings.coalesce_seconds)
-        due = await repo.due_refreshes(self.db, now, window)
+        due = await repo.claim_due_refreshes(self.db, now, window, SEND_HOLD_SECONDS)
         await asyncio.gather(*(self._send(row, settings, now) for row in due))
         waiting = await repo.seconds_until_due(self.db, window)
         return IDLE_SECONDS if waiting is None else max(0.0, waiting)

@@ -212,16 +212,28 @@ async def queue_refreshes(db: Db, rows: list[tuple[str, str]]) -> None:
     )
 
 
-async def due_refreshes(db: Db, now: datetime, window: timedelta) -> list[DueRefresh]:
-    """Per server, the paths that may be sent now: their retry is due and the oldest has waited its window."""
+async def claim_due_refreshes(db: Db, now: datetime, window: timedelta, hold_seconds: float) -> list[DueRefresh]:
+    """Per server, the paths that may be sent now (their retry is due and the oldest has waited its window),
+    held by this replica for `hold_seconds`: another replica skips them, and sends them only if this one
+    dies before it has dropped them (sent) or put them back (failed)."""
     found = await db.fetch(
         """
-        SELECT server, array_agg(path ORDER BY path) AS paths, max(attempts) AS attempts
-        FROM notifier_refresh_queue WHERE next_try_at <= $1
-        GROUP BY server HAVING min(queued_at) <= $2
+        WITH due AS (
+            SELECT server FROM notifier_refresh_queue WHERE next_try_at <= $1
+            GROUP BY server HAVING min(queued_at) <= $2
+        ), taken AS (
+            SELECT q.server, q.path FROM notifier_refresh_queue q JOIN due USING (server)
+            WHERE q.next_try_at <= $1 FOR UPDATE OF q SKIP LOCKED
+        ), held AS (
+            UPDATE notifier_refresh_queue q SET next_try_at = $1 + make_interval(secs => $3)
+            FROM taken WHERE q.server = taken.server AND q.path = taken.path
+            RETURNING q.server, q.path, q.attempts
+        )
+        SELECT server, array_agg(path ORDER BY path) AS paths, max(attempts) AS attempts FROM held GROUP BY server
         """,
         now,
         now - window,
+        float(hold_seconds),
     )
     return rows_as(DueRefresh, found)
 

@@ -25,6 +25,7 @@ from .auth import Gate
 from .cloud import CloudWorker, TorBoxSide
 from .config import ShimConfig
 from .downloader import Downloader
+from .handlers import HANDLERS
 from .links import LinkAdder
 from .paths import writable
 from .routes import ROUTES
@@ -69,8 +70,8 @@ class QbtShim:
         torbox = TorBoxClient(runtime.http, self.settings.torbox_api_url)
         key = ShimKey(runtime.bus, outbox.add, self.settings.qbt_torbox_token, self.settings.qbt_pool_user)
         side = TorBoxSide(runtime.db, torbox, key, events, self.config)
-        self.cloud = CloudWorker(side)
-        self.downloader = Downloader(side, self.root)
+        self.cloud = CloudWorker(side, runtime.leases)
+        self.downloader = Downloader(side, self.root, runtime.leases.holder, runtime.bus)
         self.torrents = TorrentService(runtime.db, self.root, events, self.downloader.live)
         self.links = LinkAdder(runtime.http, self.torrents)
         self.maindata = MainData(self.torrents, self.root)
@@ -78,7 +79,7 @@ class QbtShim:
         self.torrents.on_added = self.cloud.nudge
         self.torrents.on_started = self._started
         self.torrents.on_deleted = self._deleted
-        self.cloud.on_local = self.downloader.nudge
+        self.cloud.on_local = self.downloader.work_available
         self.cloud.on_dead = arr.dead
         try:
             async with background(outbox.run(), self.cloud.run(), self.downloader.run()):
@@ -99,6 +100,14 @@ class QbtShim:
 def build(settings: Settings, config: ShimConfig | None = None) -> Starlette:
     shim = QbtShim(settings, config)
     # .torrent uploads: qBittorrent takes files of up to 10 MiB
-    app = create_app(SERVICE, settings, routes=ROUTES, migrations=MIGRATIONS, setup=shim.run, max_body_bytes=11 << 20)
+    app = create_app(
+        SERVICE,
+        settings,
+        routes=ROUTES,
+        handlers=HANDLERS,
+        migrations=MIGRATIONS,
+        setup=shim.run,
+        max_body_bytes=11 << 20,
+    )
     app.state.shim = shim
     return app

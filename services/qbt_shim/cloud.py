@@ -5,17 +5,18 @@ call per poll until TorBox has it all, when the local downloader takes over."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
 from libs.db import transaction
-from libs.ratelimit import WindowLimiter
+from libs.leases import Leases, lease_seconds
+from libs.ratelimit import SharedWindowLimiter
 from libs.tasks import log_failure, nap
 from libs.telemetry import get_logger
-from libs.torbox import TORBOX_ADD_LIMITS, TorBoxClient, TorBoxError, path_in_torrent
+from libs.torbox import TORBOX_ADD_LIMITS, TORBOX_ADDS_BUCKET, TorBoxClient, TorBoxError, path_in_torrent
 
 from . import repository as repo
 from .config import ShimConfig
@@ -53,14 +54,24 @@ class TorBoxSide:
             )
 
 
+# how long a replica owns the torrents it is adding to TorBox (a few, one call each): past it, one that died
+# mid-add leaves them to another replica
+SUBMIT_LEASE_SECONDS = 120.0
+
+
 class CloudWorker:
-    def __init__(self, side: TorBoxSide) -> None:
+    """Adds queued torrents to TorBox (each claimed by one replica) and follows TorBox's list (one replica
+    at a time, under a lease, so the account is listed once per round whatever the number of replicas)."""
+
+    def __init__(self, side: TorBoxSide, leases: Leases) -> None:
         self.side = side
+        self.leases = leases
         self.db, self.torbox, self.key, self.events, self.config = (
             side.db, side.torbox, side.key, side.events, side.config,
         )  # fmt: skip
-        self.adds = WindowLimiter(*TORBOX_ADD_LIMITS)
-        self.on_local = lambda: None  # the downloader's nudge
+        # the key's budget, shared with every process using it (stream-proxy too, for a pool key)
+        self.adds = SharedWindowLimiter(side.key.bus, TORBOX_ADDS_BUCKET, *TORBOX_ADD_LIMITS)
+        self.on_local: Callable[[], Awaitable[None]] = _nothing  # files to download: tell the downloaders
         self.on_dead: Callable[[str, str], None] = lambda torrent_hash, category: None  # the *arr re-search
         self._wake = asyncio.Event()
 
@@ -73,7 +84,8 @@ class CloudWorker:
             active = False
             try:
                 await self.submit()
-                active = await self.poll()
+                if await self.leases.hold("TorBox poll", lease_seconds(self.config.poll_idle_seconds)):
+                    active = await self.poll()
             except asyncio.CancelledError:
                 raise
             except NoKey as missing:
@@ -83,12 +95,12 @@ class CloudWorker:
             await nap(self.config.poll_active_seconds if active else self.config.poll_idle_seconds, self._wake)
 
     async def submit(self) -> None:
-        due = await repo.due_for_submission(self.db)
+        due = await repo.claim_for_submission(self.db, self.leases.holder, SUBMIT_LEASE_SECONDS)
         if not due:
             return
         key = await self.key.get()
         for row in due:
-            wait = self.adds.acquire(key)
+            wait = await self.adds.acquire(key)
             if wait is not None:
                 await repo.retry_later(self.db, row.hash, _later(wait), "waiting for TorBox's add limit")
                 continue
@@ -153,7 +165,7 @@ class CloudWorker:
                 async with transaction(self.db) as connection:
                     await self._update_cloud(connection, row, item)
         if moved:
-            self.on_local()
+            await self.on_local()
         return True
 
     async def _update_cloud(self, connection: asyncpg.Connection, row: repo.TorrentRow, item) -> None:
@@ -190,6 +202,10 @@ class CloudWorker:
                 await self.torbox.delete_queued(key, queued_id)
         except TorBoxError as error:
             log.warning("not deleted at TorBox", hash=torrent_hash, code=error.code)
+
+
+async def _nothing() -> None:
+    pass
 
 
 def _better_name(row: repo.TorrentRow, torbox_name: str) -> str | None:

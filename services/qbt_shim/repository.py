@@ -265,16 +265,26 @@ async def remove_categories(db: Db, names: list[str]) -> None:
 # the background work
 
 
-async def due_for_submission(db: Db, limit: int = 20) -> list[Submission]:
+async def claim_for_submission(db: Db, holder: str, lease_seconds: float, limit: int = 5) -> list[Submission]:
+    """Torrents waiting for TorBox, now leased to `holder`: no other replica adds them while the lease runs
+    (one that dies mid-add leaves them to the next replica once it runs out; TorBox then finds the duplicate)."""
     found = await db.fetch(
         """
-        SELECT hash, name, category, magnet, torrent_file FROM qbt_torrents
-        WHERE phase = 'queued' AND NOT stopped AND (retry_at IS NULL OR retry_at <= now())
-        ORDER BY added_on LIMIT $1
+        WITH due AS (
+            SELECT hash FROM qbt_torrents
+            WHERE phase = 'queued' AND NOT stopped AND (retry_at IS NULL OR retry_at <= now())
+              AND (lease_until IS NULL OR lease_until < now() OR lease_holder = $1)
+            ORDER BY added_on LIMIT $3 FOR UPDATE SKIP LOCKED
+        )
+        UPDATE qbt_torrents t SET lease_holder = $1, lease_until = now() + make_interval(secs => $2)
+        FROM due WHERE t.hash = due.hash
+        RETURNING t.hash, t.name, t.category, t.magnet, t.torrent_file, t.added_on
         """,
+        holder,
+        float(lease_seconds),
         limit,
     )
-    return rows_as(Submission, found)
+    return rows_as(Submission, sorted(found, key=lambda row: row["added_on"]))
 
 
 async def mark_submitted(db: Db, torrent_hash: str, torbox_id: int | None, queued_id: int | None) -> bool:
@@ -283,7 +293,7 @@ async def mark_submitted(db: Db, torrent_hash: str, torbox_id: int | None, queue
         await db.fetchval(
             """
         UPDATE qbt_torrents SET phase = 'submitted', torbox_id = $2, torbox_queued_id = $3, retry_at = NULL,
-               error = NULL, updated_at = now()
+               error = NULL, lease_holder = NULL, lease_until = NULL, updated_at = now()
         WHERE hash = $1 AND phase = 'queued' RETURNING true
         """,
             torrent_hash,
@@ -296,7 +306,8 @@ async def mark_submitted(db: Db, torrent_hash: str, torbox_id: int | None, queue
 
 async def retry_later(db: Db, torrent_hash: str, at: datetime, reason: str) -> None:
     await db.execute(
-        "UPDATE qbt_torrents SET retry_at = $2, error = $3, updated_at = now() WHERE hash = $1",
+        "UPDATE qbt_torrents SET retry_at = $2, error = $3, lease_holder = NULL, lease_until = NULL,"
+        " updated_at = now() WHERE hash = $1",
         torrent_hash,
         at,
         reason,
@@ -373,20 +384,56 @@ async def start_local(
         return True
 
 
-async def local_work(db: Db) -> list[FileWork]:
+async def claim_files(db: Db, holder: str, lease_seconds: float, limit: int) -> list[FileWork]:
+    """Files to download, now leased to `holder` (at most `limit` new ones): each is fetched by one replica,
+    and one whose holder stopped renewing is taken over here, resuming from its `.part` file."""
     found = await db.fetch(
         """
-        SELECT f.hash, f.index, f.path, f.size, f.torbox_file_id, f.downloaded, t.name, t.save_path, t.torbox_id
-        FROM qbt_files f JOIN qbt_torrents t USING (hash)
-        WHERE t.phase = 'local' AND NOT t.stopped AND NOT f.done
-        ORDER BY t.added_on, f.index
-        """
+        WITH free AS (
+            SELECT f.hash, f.index FROM qbt_files f JOIN qbt_torrents t USING (hash)
+            WHERE t.phase = 'local' AND NOT t.stopped AND NOT f.done
+              AND (f.lease_until IS NULL OR f.lease_until < now())
+            ORDER BY t.added_on, f.index LIMIT $3 FOR UPDATE OF f SKIP LOCKED
+        )
+        UPDATE qbt_files f SET lease_holder = $1, lease_until = now() + make_interval(secs => $2)
+        FROM free, qbt_torrents t
+        WHERE f.hash = free.hash AND f.index = free.index AND t.hash = f.hash
+        RETURNING f.hash, f.index, f.path, f.size, f.torbox_file_id, f.downloaded, t.name, t.save_path,
+                  t.torbox_id, t.added_on
+        """,
+        holder,
+        float(lease_seconds),
+        limit,
     )
-    return rows_as(FileWork, found)
+    return rows_as(FileWork, sorted(found, key=lambda row: (row["added_on"], row["index"])))
 
 
-async def save_progress(db: Db, progress: list[tuple[str, int, int]]) -> None:
-    await db.executemany("UPDATE qbt_files SET downloaded = $3 WHERE hash = $1 AND index = $2", progress)
+async def renew_files(
+    db: Db, holder: str, lease_seconds: float, progress: list[tuple[str, int, int]]
+) -> set[tuple[str, int]]:
+    """Save each held file's bytes on disk and renew its lease; the (hash, index) still held. One missing was
+    taken away: its torrent deleted or paused (perhaps through another replica), or its lease ran out."""
+    found = await db.fetch(
+        """
+        UPDATE qbt_files f SET downloaded = p.downloaded,
+               lease_until = now() + make_interval(secs => $2)
+        FROM unnest($3::text[], $4::int[], $5::bigint[]) AS p(hash, index, downloaded), qbt_torrents t
+        WHERE f.hash = p.hash AND f.index = p.index AND f.lease_holder = $1 AND NOT f.done
+          AND t.hash = f.hash AND t.phase = 'local' AND NOT t.stopped
+        RETURNING f.hash, f.index
+        """,
+        holder,
+        float(lease_seconds),
+        [h for h, _, _ in progress],
+        [i for _, i, _ in progress],
+        [n for _, _, n in progress],
+    )
+    return {(row["hash"], row["index"]) for row in found}
+
+
+async def release_files(db: Db, holder: str) -> None:
+    """A clean stop: this replica's files go back at once (their `.part` files stay to be resumed)."""
+    await db.execute("UPDATE qbt_files SET lease_holder = NULL, lease_until = NULL WHERE lease_holder = $1", holder)
 
 
 async def file_done(connection: asyncpg.Connection, torrent_hash: str, index: int, size: int) -> bool:

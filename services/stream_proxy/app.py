@@ -70,7 +70,16 @@ class StreamProxy:
         )
         availability = AvailabilityChecker(torbox, known)
         self.streams = StreamService(keys, finder, availability, parser, config.memo_seconds)
-        self.player = Player(bus, keys, torbox, parser, finder, config.link_ttl_seconds, emit=outbox.add)
+        self.player = Player(
+            bus,
+            keys,
+            torbox,
+            parser,
+            finder,
+            config.link_ttl_seconds,
+            emit=outbox.add,
+            namespace=config.cache_namespace,
+        )
         try:
             async with background(outbox.run()):
                 yield {"proxy": self}  # the routes' `request.state.proxy`

@@ -10,17 +10,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from libs.bus import Bus, BusError, BusUnavailable, publish
+from libs.bus import Bus, BusError, BusUnavailable, KeyValueCache, publish
 from libs.cache import BoundedCache
 from libs.errors import Conflict, DomainError, Forbidden, Limited, NotFound, UpstreamFailed
 from libs.flight import SingleFlight
 from libs.outbox import Emit
 from libs.prowlarr import ProwlarrError
-from libs.ratelimit import WindowLimiter
+from libs.ratelimit import SharedWindowLimiter, fingerprint_key
 from libs.schemas import POOL_STREAM_END, POOL_STREAM_START, POOL_USAGE, StreamEnd, StreamStart, UsageEvent
 from libs.schemas.torbox import AccountTorrent
 from libs.telemetry import get_logger
-from libs.torbox import LINK_SECONDS, TORBOX_ADD_LIMITS, TorBoxClient, TorBoxError, path_in_torrent
+from libs.torbox import LINK_SECONDS, TORBOX_ADD_LIMITS, TORBOX_ADDS_BUCKET, TorBoxClient, TorBoxError, path_in_torrent
 
 from .client import Client
 from .files import TorrentFile, pick_file
@@ -31,6 +31,9 @@ from .parsing import TitleParser
 
 log = get_logger(__name__)
 MAX_REMEMBERED = 50_000  # torrents, links and sessions kept in memory, each (the oldest go first)
+TORRENTS_BUCKET = "stream-torrents"  # (key fingerprint, hash) → the torrent's id in the key's account
+LINKS_BUCKET = "stream-links"  # (key fingerprint, hash, file, media) → its CDN link
+TORRENT_SECONDS = 24 * 3600.0  # an id gone from the account since is found out (ITEM_NOT_FOUND) and replaced
 _LIMIT_CODES = {"ACTIVE_LIMIT", "MONTHLY_LIMIT", "COOLDOWN_LIMIT", "DOWNLOAD_TOO_LARGE", "TOO_MUCH_DATA"}
 
 
@@ -64,6 +67,7 @@ class Player:
         finder: ReleaseFinder,
         link_ttl: float = LINK_SECONDS,
         emit: Emit | None = None,
+        namespace: str = "",
     ) -> None:
         self.bus = bus
         self.emit: Emit = emit or (lambda subject, event: publish(bus, subject, event))
@@ -76,10 +80,15 @@ class Player:
         self._torrents: BoundedCache[tuple[str, str], int] = BoundedCache(MAX_REMEMBERED)
         # (key fingerprint, hash, file, media) → CDN link, while TorBox keeps it open
         self._links: BoundedCache[tuple[str, str, str | None, MediaId], str] = BoundedCache(MAX_REMEMBERED, link_ttl)
+        # the same two maps shared by every replica (NATS KV): a torrent one added or a link one resolved
+        # is reused by the others, instead of a second `requestdl` and a second add spent on the key
+        self._shared_torrents = KeyValueCache(bus, TORRENTS_BUCKET + namespace, TORRENT_SECONDS, int)
+        self._shared_links = KeyValueCache(bus, LINKS_BUCKET + namespace, link_ttl, str)
         self._flight: SingleFlight[str] = SingleFlight()
         # device id → (its open stream session, the hash it plays); the pool closes forgotten ones itself
         self._sessions: BoundedCache[str, tuple[str, str]] = BoundedCache(MAX_REMEMBERED, 24 * 3600)
-        self._adds = WindowLimiter(*TORBOX_ADD_LIMITS)  # per key: asking past TorBox's limit only earns a 429
+        # per key, shared with every process using it: asking past TorBox's limit only earns a 429
+        self._adds = SharedWindowLimiter(bus, TORBOX_ADDS_BUCKET, *TORBOX_ADD_LIMITS)
 
     async def link(self, config, request: PlayRequest, client: Client) -> str:
         """The CDN URL to redirect to. A HEAD and a GET (or several players) arriving together share one
@@ -90,6 +99,10 @@ class Player:
             raise Forbidden(str(refusal)) from None
         slot = (fingerprint_key(key.key), request.info_hash, request.file_name, request.media)
         remembered = self._links.get(slot)
+        if remembered is None:
+            remembered = await self._shared_links.get(shared_name(slot))
+            if remembered is not None:
+                self._links.set(slot, remembered)
         if remembered is not None:
             if key.from_pool:
                 await self._replayed(key, request)
@@ -136,6 +149,7 @@ class Player:
             await self._close_session(key.device_id, session)
             raise
         self._links.set(slot, url)
+        await self._shared_links.put(shared_name(slot), url)
         await self._usage(key, request, cached=True)
         return url
 
@@ -144,6 +158,8 @@ class Player:
         of a torrent already in the account with its id, and adds a cached one at once)."""
         remembered = (fingerprint_key(key.key), request.info_hash)
         torrent_id = self._torrents.get(remembered)
+        if torrent_id is None:
+            torrent_id = await self._shared_torrents.get(shared_name(remembered))
         if torrent_id is not None:
             try:
                 return await self.torbox.torrent(key.key, torrent_id)
@@ -151,7 +167,7 @@ class Player:
                 if error.code != "ITEM_NOT_FOUND":
                     raise
                 self._torrents.pop(remembered)  # removed from the account since: add it again
-        wait = self._adds.acquire(remembered[0])
+        wait = await self._adds.acquire(key.key)
         if wait is not None:
             raise Limited(
                 f"this TorBox key has used its adds for now (TorBox allows 60 an hour); try again in "
@@ -162,6 +178,7 @@ class Player:
         if added.torrent_id is None:
             raise Conflict("not cached yet: TorBox queued it behind your other downloads; try again later")
         self._torrents.set(remembered, added.torrent_id)
+        await self._shared_torrents.put(shared_name(remembered), added.torrent_id)
         return await self.torbox.torrent(key.key, added.torrent_id)
 
     async def _file_id(self, torrent: AccountTorrent, request: PlayRequest) -> int:
@@ -229,6 +246,7 @@ class Player:
             log.warning("pool.usage not published", error=type(error).__name__)
 
 
-def fingerprint_key(key: str) -> str:
-    """What identifies a key in memory maps without keeping the key itself there."""
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+def shared_name(slot: tuple) -> str:
+    """A slot's name in a shared bucket: a digest, since file names hold what NATS keys cannot (and two names
+    made safe by replacing characters could meet)."""
+    return hashlib.sha256(repr(slot).encode()).hexdigest()[:40]

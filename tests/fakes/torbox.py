@@ -148,6 +148,7 @@ class FakeTorBox:
         self.cdn_rate: float | None = None  # bytes per second the CDN sends (None: as fast as it can)
         self.cdn_error_page = False  # the CDN answers 200 with an HTML error page instead of the file
         self.cdn_ranges: list[str | None] = []  # the Range header of every CDN request
+        self.cdn_fetches: list[tuple[str, str, str | None]] = []  # (hash, file name, Range) of each of them
         self.dead: set[str] = set()  # hashes whose download TorBox reports failed
         self.cdn_override: dict[str, str] = {}  # hash → a URL `requestdl` hands out instead (benchmarks)
         self.retry_after_date = False  # a 429's Retry-After as an HTTP date instead of seconds
@@ -465,6 +466,7 @@ class FakeTorBox:
             return PlainTextResponse("Not Found", 404)
         torrent_hash, name = entry
         self.cdn_ranges.append(request.headers.get("range"))
+        self.cdn_fetches.append((torrent_hash, name, request.headers.get("range")))
         if self.cdn_error_page:
             return Response(b"<html><body>502 Bad Gateway</body></html>", 200, media_type="text/html")
         torrent = self.catalogue[torrent_hash]

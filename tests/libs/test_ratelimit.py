@@ -1,12 +1,52 @@
-from libs.ratelimit import WindowLimiter
+"""TorBox's per-key add budget: every limit must allow a call, and the budget is one for every process."""
+
+import asyncio
+import uuid
+
+from libs.bus import Bus
+from libs.ratelimit import SharedWindowLimiter, fingerprint_key, wait_before
 
 
 def test_every_window_must_allow_the_call():
-    limiter = WindowLimiter((3, 3600), (2, 60))
-    assert limiter.acquire("k", now=0) is None
-    assert limiter.acquire("k", now=1) is None
-    assert limiter.acquire("k", now=2) == 58  # two in the last minute: the first leaves it at 60
-    assert limiter.acquire("other", now=2) is None  # per key
-    assert limiter.acquire("k", now=61) is None
-    assert limiter.acquire("k", now=200) == 3400  # three in the hour: the one at 0 leaves at 3600
-    assert limiter.acquire("k", now=3600.5) is None
+    limits = ((3, 3600), (2, 60))
+    assert wait_before(limits, [], 0) == 0
+    assert wait_before(limits, [0], 1) == 0
+    assert wait_before(limits, [0, 1], 2) == 58  # two in the last minute: the first leaves it at 60
+    assert wait_before(limits, [0, 1], 61) == 0
+    assert wait_before(limits, [0, 1, 61], 200) == 3400  # three in the hour: the one at 0 leaves at 3600
+    assert wait_before(limits, [0, 1, 61], 3600.5) == 0
+
+
+async def test_processes_sharing_a_key_spend_one_budget_and_never_more(nats_url):
+    """Six processes (each its own NATS connection) racing for one key's adds: exactly the budget is
+    granted, the rest told how long to wait; another key's budget is untouched; the key is never stored."""
+    bucket = f"adds-{uuid.uuid4().hex[:8]}"
+    buses = [await Bus.connect(nats_url, f"replica-{n}") for n in range(6)]
+    try:
+        limiters = [SharedWindowLimiter(bus, bucket, (10, 60.0), (60, 3600.0)) for bus in buses]
+        waits = await asyncio.gather(*(limiters[n % 6].acquire("tb_secret_key_1") for n in range(30)))
+        granted = [w for w in waits if w is None]
+        assert len(granted) == 10
+        # refused: until the minute's first call leaves (~60 s), or a second when it lost every race for the entry
+        assert all(50 < w <= 60 or w == SharedWindowLimiter.CONTENDED_WAIT for w in waits if w is not None)
+        assert await limiters[0].acquire("tb_secret_key_1") > 50  # and then, uncontended, the real wait
+        assert await limiters[0].acquire("tb_secret_key_2") is None
+        kv = await buses[0].js.key_value(bucket)
+        keys = await kv.keys()
+        assert sorted(keys) == sorted([fingerprint_key("tb_secret_key_1"), fingerprint_key("tb_secret_key_2")])
+        for key in keys:
+            assert b"tb_secret" not in (await kv.get(key)).value
+    finally:
+        for bus in buses:
+            await bus.close()
+
+
+async def test_while_nats_is_away_no_call_is_taken(own_nats):
+    bus = await Bus.connect(own_nats.url, "replica")
+    limiter = SharedWindowLimiter(bus, "adds", (10, 60.0))
+    try:
+        assert await limiter.acquire("tb_key") is None
+        own_nats.stop()
+        assert await limiter.acquire("tb_key") == SharedWindowLimiter.AWAY_WAIT
+    finally:
+        await bus.close()

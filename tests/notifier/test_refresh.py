@@ -98,3 +98,17 @@ async def test_completions_while_the_notifier_is_down_are_not_lost(tmp_path, fre
         await bus.close()
     ((_, _, paths),) = library_calls(jellyfin)
     assert len(paths) == 3
+
+
+async def test_two_replicas_send_each_refresh_once(notifier):
+    """Both replicas consume completions (one durable shared) and both flush the queue: a path is sent by
+    the replica that claimed it, never by both."""
+    await notifier.enable_both(coalesce=1.0)
+    async with serving(build(notifier.settings, NotifierConfig(tick_seconds=0.1, poll_seconds=0.3))):
+        for n in range(40):
+            await publish(notifier.bus, TORRENT_STATUS, completed(f"Twin.Show.S01E{n:02d}"))
+        await eventually(lambda: sum(len(c[2]) for c in library_calls(notifier.jellyfin)) >= 40, timeout=15)
+        await asyncio.sleep(2.5)  # a second send of the same paths would come meanwhile
+    for server in (notifier.jellyfin, notifier.emby):
+        sent = [path for call in library_calls(server) for path in call[2]]
+        assert len(sent) == 40 and len(set(sent)) == 40

@@ -22,9 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Launcher:
-    def __init__(self, data: Path, port: int) -> None:
+    def __init__(self, data: Path, port: int, **extra: str) -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL")}
         env.update(CHILLPROXY_DATA=str(data), CHILLPROXY_PORT=str(port), CHILLPROXY_ENV_FILE=str(data / "none"))
+        env.update(extra)
         self.output: list[str] = []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "libs.embedded.stack"],
@@ -68,8 +69,8 @@ def all_gone(processes: list[psutil.Process]) -> bool:
 def launcher_factory(tmp_path):
     started: list[Launcher] = []
 
-    def start(port: int) -> Launcher:
-        launcher = Launcher(tmp_path / "var", port)
+    def start(port: int, **extra: str) -> Launcher:
+        launcher = Launcher(tmp_path / "var", port, **extra)
         started.append(launcher)
         return launcher
 
@@ -155,3 +156,23 @@ def test_a_busy_port_is_a_clear_error(tmp_path):
         launcher = Launcher(tmp_path / "var", busy.getsockname()[1])
         assert launcher.process.wait(60) == 1
         assert "is in use: set CHILLPROXY_PORT" in launcher.process.stdout.read()
+
+
+async def test_replicas_of_every_service_share_the_requests_behind_traefik(launcher_factory, tmp_path):
+    port = free_port()
+    launcher = launcher_factory(port, CHILLPROXY_REPLICAS="2")
+    launcher.wait_for("Press Ctrl-C to stop.", timeout=240)
+    state = json.loads((tmp_path / "var" / "stack.json").read_text())
+    assert len(state["replicas"]) == 10 and "notifier#2" in state["replicas"]
+    async with httpx.AsyncClient(timeout=10) as client:
+        for label, replica_port in state["replicas"].items():
+            assert (await client.get(f"http://127.0.0.1:{replica_port}/health")).status_code == 200, label
+        for _ in range(20):
+            answer = await client.get(f"http://127.0.0.1:{port}/stremio/torz/manifest.json")
+            assert answer.status_code == 200
+    logs = tmp_path / "var" / "logs"
+    for replica in ("stream-proxy#1", "stream-proxy#2"):  # Traefik sent requests to both
+        assert '"route":"/stremio/torz/manifest.json"' in (logs / f"{replica}.log").read_text(), replica
+    children = launcher.stop(signal.SIGINT)
+    assert len(children) >= 13  # NATS, PostgreSQL, Traefik and ten service processes
+    assert all_gone(children)

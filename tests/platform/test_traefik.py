@@ -11,6 +11,7 @@ from libs.embedded import EmbeddedTraefik, free_port
 from libs.embedded.traefik import PROJECT_TRAEFIK
 from libs.serve import KEEP_ALIVE_SECONDS
 from libs.topology import SERVICES, owner_of
+from tests.support.asgi import eventually
 from tests.support.echo import echo_server
 
 OWNED = [
@@ -91,3 +92,31 @@ def test_traefik_lets_go_of_an_idle_connection_before_the_service_does():
     static = yaml.safe_load((PROJECT_TRAEFIK / "traefik.yml").read_text())
     idle = static["serversTransport"]["forwardingTimeouts"]["idleConnTimeout"]
     assert idle.endswith("s") and int(idle[:-1]) < KEEP_ALIVE_SECONDS
+
+
+async def test_replicas_share_the_requests_and_one_whose_health_fails_gets_none(tmp_path):
+    """Two replicas of stream-proxy: requests go to both; once one's /health answers 503 (it lost its
+    database or NATS), Traefik's health check takes it out until it is well again."""
+    health = [200]
+    async with AsyncExitStack() as stack:
+        first = await stack.enter_async_context(echo_server("stream-proxy#1"))
+        second = await stack.enter_async_context(echo_server("stream-proxy#2", health))
+        backends = {s.name: await stack.enter_async_context(echo_server(s.name)) for s in SERVICES}
+        backends["stream-proxy"] = [first, second]
+        proxy = EmbeddedTraefik(tmp_path / "traefik", backends=backends, port=free_port(), host="127.0.0.1")
+        await asyncio.to_thread(proxy.start)
+        stack.callback(proxy.stop)
+        async with httpx.AsyncClient(base_url=proxy.url) as client:
+
+            async def answered_by() -> set[str]:
+                return {(await client.get("/stremio/torz/manifest.json")).json()["service"] for _ in range(10)}
+
+            assert await answered_by() == {"stream-proxy#1", "stream-proxy#2"}
+            health[0] = 503
+            await eventually(lambda: answered_by_only(answered_by, {"stream-proxy#1"}), timeout=20)
+            health[0] = 200
+            await eventually(lambda: answered_by_only(answered_by, {"stream-proxy#1", "stream-proxy#2"}), timeout=20)
+
+
+async def answered_by_only(answered_by, names: set[str]) -> bool:
+    return await answered_by() == names

@@ -3,7 +3,7 @@ budget, and a pool user's key is borrowed from the real pool-allocator."""
 
 import httpx
 
-from libs.ratelimit import WindowLimiter
+from libs.ratelimit import SharedWindowLimiter
 from services.pool_allocator.app import build as build_pool
 from services.pool_allocator.config import PoolConfig
 from services.qbt_shim.app import build
@@ -74,7 +74,8 @@ async def test_torbox_answering_an_error_page_keeps_the_torrent_queued_not_faile
 
 
 async def test_adds_beyond_the_keys_budget_wait_their_turn(shim):
-    shim.app.state.shim.cloud.adds = WindowLimiter((1, 2.0))  # one add per 2 s instead of 10 a minute
+    cloud = shim.app.state.shim.cloud
+    cloud.adds = SharedWindowLimiter(cloud.adds.bus, "adds-test", (1, 2.0))  # one add per 2 s, not 10 a minute
     await add(shim, EPISODE)
     await add(shim, MOVIE)
     await completed(shim, EPISODE[0])

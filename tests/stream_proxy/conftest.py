@@ -33,6 +33,7 @@ class Addon:
     cinemeta: FakeCinemeta
     bus: Bus
     proxy: object  # the running StreamProxy (app.state.proxy)
+    settings: object = None  # what it was built with, to start another replica beside it
 
     def config(self, token: str | None = TOKEN, auth: str | None = None, **filters) -> str:
         return encode_config(AddonConfig(stores=[StoreConfig(c="tb", t=token, auth=auth)], filters=Filters(**filters)))
@@ -75,5 +76,5 @@ async def addon(tmp_path, fresh_dsn, nats_url, fakes, stream_config):
     await ensure_streams(bus)
     app = build(settings, stream_config)
     async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as client:
-        yield Addon(client, base, prowlarr, torbox, cinemeta, bus, app.state.proxy)
+        yield Addon(client, base, prowlarr, torbox, cinemeta, bus, app.state.proxy, settings)
     await bus.close()

@@ -5,10 +5,12 @@ import asyncio
 
 import httpx
 
-from libs.ratelimit import WindowLimiter
+from libs.ratelimit import SharedWindowLimiter
 from services.stream_proxy import client as client_module
+from services.stream_proxy.app import build
 from tests.fakes.catalogue import ENTRIES, MATRIX, THRONES, info_hash_of
 from tests.fakes.torbox import file_bytes
+from tests.support.asgi import serving
 
 from .conftest import TOKEN
 
@@ -96,7 +98,8 @@ async def test_links_not_made_by_the_add_on_are_refused(addon):
 
 
 async def test_adds_stay_within_the_keys_budget(addon):
-    addon.proxy.player._adds = WindowLimiter((1, 3600))  # as if this key had used its 60 adds of the hour
+    adds = addon.proxy.player._adds
+    addon.proxy.player._adds = SharedWindowLimiter(adds.bus, adds.bucket, (1, 3600))  # as if 60 were used
     first, second = (await addon.streams("movie", MATRIX))[:2]
     assert (await addon.client.get(first["url"])).status_code == 302
     refused = await addon.client.get(second["url"])
@@ -129,3 +132,17 @@ async def test_links_never_point_where_a_host_header_says(addon, monkeypatch):
     monkeypatch.setattr(client_module, "is_trusted", lambda address, trusted: False)  # nobody's proxy now
     direct = await _links_for(addon, {"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
     assert direct and all(url.startswith(addon.base + "/stremio/torz/") for url in direct)
+
+
+async def test_a_second_replica_reuses_the_link_the_first_resolved(addon, stream_config):
+    """Replicas share the torrent map and the CDN links (NATS KV): a player sent to the other replica gets
+    the same link, without a second add or `requestdl` spent on the key."""
+    url = await play_url(addon, "movie", MATRIX)
+    first = await addon.client.get(url)
+    assert first.status_code == 302
+    adds, links = calls(addon, "createtorrent"), calls(addon, "requestdl")
+    path = url[url.index("/stremio/") :]
+    async with serving(build(addon.settings, stream_config)) as base, httpx.AsyncClient(base_url=base) as other:
+        again = await other.get(path)
+    assert again.status_code == 302 and again.headers["location"] == first.headers["location"]
+    assert (calls(addon, "createtorrent"), calls(addon, "requestdl")) == (adds, links)

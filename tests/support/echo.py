@@ -9,14 +9,18 @@ from contextlib import asynccontextmanager
 
 
 @asynccontextmanager
-async def echo_server(name: str) -> AsyncIterator[str]:
+async def echo_server(name: str, health: list[int] | None = None) -> AsyncIterator[str]:
+    """`health`: what `/health` answers (its first item, changeable while serving); 200 when not given."""
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             method, path, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
             body = json.dumps({"service": name, "method": method, "path": path}).encode()
+            status = health[0] if health and path == "/health" else 200
             writer.write(
-                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n"
+                f"HTTP/1.1 {status} Status\r\n".encode()
+                + b"content-type: application/json\r\nconnection: close\r\n"
                 + f"content-length: {len(body)}\r\n\r\n".encode()
                 + body
             )
