@@ -5,7 +5,9 @@
 2. Assigned users ask again with 32 requests in flight for a fixed time: answers/s, p50/p99 latency.
 3. The service's peak RSS (VmHWM).
 
-    .venv/bin/python bench/pool_allocator.py [--seconds 20] [--users 2000] [--in-flight 32]
+    .venv/bin/python bench/pool_allocator.py [--seconds 20] [--users 2000] [--in-flight 32] [--replicas 1]
+
+With `--replicas 2`, two pool-allocator processes answer `pool.key.get` in one queue group.
 """
 
 from __future__ import annotations
@@ -45,11 +47,21 @@ async def main(args: argparse.Namespace) -> None:
         TORBOX_API_URL="http://127.0.0.1:9",  # health checks fail fast; irrelevant here
         POOL_HEALTH_INTERVAL_SECONDS="3600",
     )
-    service = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.pool_allocator", cwd=ROOT, env=env, stdout=subprocess.DEVNULL
-    )
+    ports = [port, *(free_port() for _ in range(args.replicas - 1))]  # each replica in the one queue group
+    services = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "services.pool_allocator",
+            cwd=ROOT,
+            env={**env, "SERVICE_PORT": str(replica_port)},
+            stdout=subprocess.DEVNULL,
+        )
+        for replica_port in ports
+    ]
     try:
-        wait_for(lambda: healthy(port), 60, "pool-allocator")
+        for replica_port in ports:
+            wait_for(lambda p=replica_port: healthy(p), 60, "pool-allocator")
         db = await create_pool(postgres.dsn, min_size=1, max_size=4)
         bus = await Bus.connect(nats.url, "bench")
         await seed(db, args.users, port, env)
@@ -85,8 +97,9 @@ async def main(args: argparse.Namespace) -> None:
         await asyncio.gather(*(worker(n) for n in range(args.in_flight)))
         steady_seconds = time.perf_counter() - steady_started
         latencies.sort()
-        rss = peak_rss_mib(service.pid)
+        rss = max(peak_rss_mib(s.pid) for s in services)
         print(machine())
+        print(f"pool-allocator replicas: {args.replicas}")
         print(
             f"first allocations: {len(users)} users, {allowed} allowed, {first_seconds:.2f} s, violations: {violations}"
         )
@@ -100,8 +113,9 @@ async def main(args: argparse.Namespace) -> None:
         await bus.close()
         await db.close()
     finally:
-        service.terminate()
-        await service.wait()
+        for replica in services:
+            replica.terminate()
+            await replica.wait()
         nats.stop()
         postgres.stop()
 
@@ -152,6 +166,7 @@ if __name__ == "__main__":
     cli.add_argument("--seconds", type=float, default=20)
     cli.add_argument("--users", type=int, default=2000)
     cli.add_argument("--in-flight", type=int, default=32)
+    cli.add_argument("--replicas", type=int, default=1, help="pool-allocator processes answering pool.key.get")
     cli.add_argument("--no-fsync", action="store_true", help="PostgreSQL without fsync (to see what commits cost)")
     # the load generator on uvloop, as the service is: the less CPU it takes from the two cores, the more
     # the figures are the service's own

@@ -7,7 +7,10 @@ PostgreSQL and NATS, the fakes (Prowlarr, TorBox, Cinemeta) in a third process w
    time minus the fakes' latencies on its critical path (Cinemeta, then Prowlarr, then TorBox's cache check).
 3. The service's peak RSS (VmHWM).
 
-    .venv/bin/python bench/stream_proxy.py [--seconds 10] [--films 100]
+    .venv/bin/python bench/stream_proxy.py [--seconds 10] [--films 100] [--replicas 1] [--traefik]
+
+With `--replicas 2` two stream-proxy processes share the work behind the project's Traefik (`--traefik`
+puts Traefik in front of one, to compare like with like).
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bench.common import healthy, machine, peak_rss_mib, service_env  # noqa: E402
-from libs.embedded import EmbeddedNats, EmbeddedPostgres, free_port, wait_for  # noqa: E402
+from libs.embedded import EmbeddedNats, EmbeddedPostgres, EmbeddedTraefik, free_port, wait_for  # noqa: E402
 from libs.schemas.stremio import AddonConfig, StoreConfig  # noqa: E402
+from libs.topology import SERVICES  # noqa: E402
 from services.stream_proxy.addon_config import encode_config  # noqa: E402
 
 LATENCY = {"prowlarr": 0.100, "torbox": 0.050, "cinemeta": 0.030}  # each fake's added wait
@@ -100,15 +104,24 @@ def main(args: argparse.Namespace) -> None:
         "CINEMETA_URL": urls["cinemeta"],
     }
     processes = []
+    traefik = None
     try:
-        stats_port, port = free_port(), free_port()
-        for module, service_port in (("indexer_stats", stats_port), ("stream_proxy", port)):
-            env = service_env(work / module, postgres.dsn, nats.url, service_port, **upstreams)
+        stats_port = free_port()
+        proxy_ports = [free_port() for _ in range(args.replicas)]
+        launched = [("indexer_stats", stats_port), *(("stream_proxy", p) for p in proxy_ports)]
+        for module, service_port in launched:
+            env = service_env(work / f"{module}-{service_port}", postgres.dsn, nats.url, service_port, **upstreams)
             processes.append(subprocess.Popen([sys.executable, "-m", f"services.{module}"], cwd=ROOT, env=env))
-        for service_port in (stats_port, port):
+        for _, service_port in launched:
             wait_for(lambda p=service_port: healthy(p), 60, "services")
+        entry = f"http://127.0.0.1:{proxy_ports[0]}"
+        if args.traefik or args.replicas > 1:
+            backends: dict[str, str | list[str]] = {s.name: "http://127.0.0.1:9" for s in SERVICES}
+            backends["stream-proxy"] = [f"http://127.0.0.1:{p}" for p in proxy_ports]
+            traefik = EmbeddedTraefik(work / "traefik", backends=backends, port=free_port(), host="127.0.0.1")
+            entry = traefik.start().url
         config = encode_config(AddonConfig(stores=[StoreConfig(c="tb", t=urls["torboxToken"])]))
-        base = f"http://127.0.0.1:{port}/stremio/torz/{config}/stream/movie"
+        base = f"{entry}/stremio/torz/{config}/stream/movie"
         with httpx.Client(timeout=30) as client:
             warm = f"{base}/tt0133093.json"
             first = client.get(warm)
@@ -136,6 +149,7 @@ def main(args: argparse.Namespace) -> None:
         fakes_ms = 1000 * statistics.median(upstream)
         own = sorted(1000 * (c - u) for c, u in zip(cold, upstream, strict=True))
         print(machine())
+        print(f"stream-proxy replicas: {args.replicas}" + (" behind Traefik" if traefik else " (direct)"))
         print(f"warm /stream, 64 connections offering ~1,000/s: {paced_rate:,.0f} requests/s, p99 {paced_p99:.1f} ms")
         print(f"warm /stream, 64 connections as fast as answered: {rate:,.0f} requests/s, p99 {p99:.1f} ms")
         print(
@@ -143,8 +157,10 @@ def main(args: argparse.Namespace) -> None:
             f"own time above the fakes' {fakes_ms:.0f} ms: p50 {statistics.median(own):.1f} ms, "
             f"p95 {own[int(0.95 * len(own))]:.1f} ms"
         )
-        print(f"stream-proxy peak RSS: {peak_rss_mib(processes[1].pid):.0f} MiB")
+        print(f"stream-proxy peak RSS: {max(peak_rss_mib(p.pid) for p in processes[1:]):.0f} MiB (per replica)")
     finally:
+        if traefik is not None:
+            traefik.stop()
         for process in [*processes, fakes]:
             process.terminate()
             process.wait()
@@ -156,5 +172,7 @@ if __name__ == "__main__":
     cli = argparse.ArgumentParser()
     cli.add_argument("--seconds", type=int, default=10)
     cli.add_argument("--films", type=int, default=100)
+    cli.add_argument("--replicas", type=int, default=1)
+    cli.add_argument("--traefik", action="store_true", help="Traefik in front even of one replica")
     cli.add_argument("--profile", help="write a py-spy profile (speedscope) of the warm phase here")
     main(cli.parse_args())

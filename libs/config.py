@@ -28,6 +28,7 @@ DEFAULT_TRUSTED = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,f
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     port: int
     replicas: int  # processes of each service `make run` starts (CHILLPROXY_REPLICAS)
+    nats_replicas: int  # copies of each JetStream stream and KV bucket: 3 on a 3-node cluster (NATS_REPLICAS)
     data_dir: Path
     database_url: str | None
     nats_url: str | None
@@ -163,6 +164,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
     return Settings(
         port=_public_port(env),
         replicas=_replicas(env),
+        nats_replicas=_int(env, "NATS_REPLICAS", 1),
         data_dir=data_dir,
         database_url=env.get("DATABASE_URL") or None,
         nats_url=env.get("NATS_URL") or None,

@@ -6,7 +6,7 @@ stream-proxy replicas and a qbt-shim borrowing the same pool key spend one budge
 recent calls live in NATS KV, and a call is taken with compare-and-set on the key's revision, so two
 processes taking the last call at once cannot both have it. NATS KV rather than one owner answering over
 NATS: no owner to elect or to lose, one round trip to read and one to write, and the bucket is replicated by
-JetStream in a cluster.
+JetStream in a cluster. While NATS is away, each process counts on by itself (see `_acquire_offline`).
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ from nats.js.api import KeyValueConfig
 from nats.js.kv import KeyValue
 
 from libs.bus import Bus, kv_key
+from libs.cache import BoundedCache
 from libs.telemetry import get_logger
 
 log = get_logger(__name__)
 Limits = tuple[tuple[int, float], ...]  # (calls, seconds) pairs that must all hold
+MAX_KEYS = 10_000  # keys whose calls a process remembers (a pool's keys, and users' own tokens)
 
 
 def wait_before(limits: Limits, calls: Sequence[float], now: float) -> float:
@@ -55,9 +57,6 @@ def _recorded(value: bytes | None) -> list[float]:
 
 
 class SharedWindowLimiter:
-    # while NATS is away no call is taken: an add waits (and is retried) rather than risk TorBox's 429s and
-    # a budget spent twice
-    AWAY_WAIT = 5.0
     ATTEMPTS = 8  # compare-and-set rounds lost to other processes before giving up for now
     CONTENDED_WAIT = 1.0  # … and the caller tries again that soon
 
@@ -67,6 +66,9 @@ class SharedWindowLimiter:
         self.limits: Limits = tuple(limits)
         self._longest = max(seconds for _, seconds in limits)
         self._kv: KeyValue | None = None
+        # per key name: the shared calls last seen, and the calls this process made while NATS was away
+        self._seen: BoundedCache[str, list[float]] = BoundedCache(MAX_KEYS, self._longest)
+        self._offline: BoundedCache[str, list[float]] = BoundedCache(MAX_KEYS, self._longest)
 
     async def _store(self) -> KeyValue:
         if self._kv is None:
@@ -74,7 +76,9 @@ class SharedWindowLimiter:
                 self._kv = await self.bus.js.key_value(self.bucket)
             except nats.js.errors.BucketNotFoundError:
                 # a key no process has used for the longest window is forgotten with its calls
-                config = KeyValueConfig(bucket=self.bucket, ttl=self._longest + 60, history=1)
+                config = KeyValueConfig(
+                    bucket=self.bucket, ttl=self._longest + 60, history=1, replicas=self.bus.replicas
+                )
                 self._kv = await self.bus.js.create_key_value(config)
         return self._kv
 
@@ -82,30 +86,58 @@ class SharedWindowLimiter:
         """Take one call for the secret `key` (only its fingerprint is stored): None when allowed (and
         counted for every process), else the seconds until one would be."""
         name = kv_key(fingerprint_key(key))
+        if not self.bus.connected:  # away now: not after a request's timeout
+            return self._acquire_offline(name)
         try:
-            store = await self._store()
-            for _ in range(self.ATTEMPTS):
-                try:
-                    entry = await store.get(name)
-                    calls, revision = _recorded(entry.value), entry.revision
-                except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):  # new or forgotten
-                    calls, revision = [], None
-                now = time.time()  # wall clock: the processes may be on different hosts
-                calls = [t for t in calls if t > now - self._longest]
-                wait = wait_before(self.limits, calls, now)
-                if wait > 0:
-                    return wait
-                value = _encode([*calls, now])
-                try:
-                    if revision is None:
-                        await store.create(name, value)
-                    else:
-                        await store.update(name, value, last=revision)
-                    return None
-                except nats.js.errors.KeyWrongLastSequenceError:
-                    continue  # another process took a call meanwhile: count again
+            return await self._acquire_shared(name)
         except (nats.errors.Error, TimeoutError, OSError) as error:
             self._kv = None  # the bucket may be gone (NATS's data wiped): made again next time
-            log.warning("shared limit unavailable; waiting", bucket=self.bucket, error=type(error).__name__)
-            return self.AWAY_WAIT
+            log.warning("shared limit unavailable; counting here", bucket=self.bucket, error=type(error).__name__)
+            return self._acquire_offline(name)
+
+    async def _acquire_shared(self, name: str) -> float | None:
+        store = await self._store()
+        for _ in range(self.ATTEMPTS):
+            try:
+                entry = await store.get(name)
+                calls, revision = _recorded(entry.value), entry.revision
+            except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):  # new or forgotten
+                calls, revision = [], None
+            now = time.time()  # wall clock: the processes may be on different hosts
+            offline = self._offline.get(name)
+            calls = self._recent([*calls, *(offline or ())], now)
+            self._seen.set(name, calls)
+            wait = wait_before(self.limits, calls, now)
+            if wait > 0 and not offline:
+                return wait
+            # the call taken now, and the calls made here while NATS was away (even when refusing now)
+            written = calls if wait > 0 else [*calls, now]
+            value = _encode(written)
+            try:
+                if revision is None:
+                    await store.create(name, value)
+                else:
+                    await store.update(name, value, last=revision)
+            except nats.js.errors.KeyWrongLastSequenceError:
+                continue  # another process took a call meanwhile: count again
+            self._offline.pop(name, None)  # in the shared entry now
+            self._seen.set(name, written)
+            return wait if wait > 0 else None
         return self.CONTENDED_WAIT  # many processes at once: the next try comes soon
+
+    def _acquire_offline(self, name: str) -> float | None:
+        """NATS is away: this process counts on from the shared calls it last saw, and its own calls are
+        written into the shared entry with its next call once NATS is back. Adds go on (a download is not
+        held up by NATS); only processes adding with one key during the same outage can overspend it, and
+        TorBox's 429 then says so."""
+        now = time.time()
+        offline = self._offline.get(name) or []
+        calls = self._recent([*(self._seen.get(name) or ()), *offline], now)
+        wait = wait_before(self.limits, calls, now)
+        if wait > 0:
+            return wait
+        self._offline.set(name, [*offline, now])
+        return None
+
+    def _recent(self, calls: list[float], now: float) -> list[float]:
+        return sorted({t for t in calls if t > now - self._longest})

@@ -77,7 +77,7 @@ async def open_runtime(service: str, settings: Settings, migrations: Path | None
             await migrate(db, service, migrations)
         leases = Leases(db, service)
         stack.push_async_callback(leases.release)  # before the pool closes: a clean stop hands its jobs on
-        bus = await Bus.connect(settings.nats_url, service)
+        bus = await Bus.connect(settings.nats_url, service, replicas=settings.nats_replicas)
         stack.push_async_callback(bus.close)
         await ensure_streams(bus)
         http = http_client(service)

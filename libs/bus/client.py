@@ -46,15 +46,18 @@ class HandlerError(Exception):
 class Bus:
     """One service's NATS connection. JetStream helpers are in `libs.bus.jetstream`."""
 
-    def __init__(self, nc: NATS, service: str) -> None:
+    def __init__(self, nc: NATS, service: str, replicas: int = 1) -> None:
         self.nc = nc
         self.service = service
+        self.replicas = replicas  # copies of each stream and KV bucket in a cluster
         self.js = nc.jetstream()
         self._tracer = tracer(service)
 
     @classmethod
-    async def connect(cls, url: str, service: str, *, attempt_timeout: float = 2.0) -> Bus:
-        """Connect, retrying until the server answers, then reconnect forever after any loss."""
+    async def connect(cls, url: str, service: str, *, attempt_timeout: float = 2.0, replicas: int = 1) -> Bus:
+        """Connect, retrying until a server answers, then reconnect forever after any loss. `url` may name
+        several servers of a cluster, comma-separated; `replicas` is how many of them keep each stream and
+        bucket this service creates (NATS_REPLICAS)."""
 
         async def on_disconnect() -> None:
             log.warning("nats disconnected", service=service)
@@ -69,7 +72,7 @@ class Bus:
         while True:
             try:
                 nc = await nats.connect(
-                    servers=[url],
+                    servers=[server.strip() for server in url.split(",") if server.strip()],
                     name=service,
                     connect_timeout=attempt_timeout,
                     max_reconnect_attempts=-1,
@@ -79,7 +82,7 @@ class Bus:
                     reconnected_cb=on_reconnect,
                     error_cb=on_error,
                 )
-                return cls(nc, service)
+                return cls(nc, service, replicas)
             except (nats.errors.NoServersError, OSError, TimeoutError) as error:
                 log.warning("nats not reachable yet", url=_safe_url(url), error=str(error), service=service)
                 await asyncio.sleep(delay)
@@ -215,7 +218,9 @@ class Bus:
 
 
 def _safe_url(url: str) -> str:
-    """The server URL without credentials, for logs."""
+    """The server URL (or the cluster's, comma-separated) without credentials, for logs."""
+    if "," in url:
+        return ",".join(_safe_url(part) for part in url.split(","))
     if "@" in url:
         scheme, _, rest = url.partition("://")
         return f"{scheme}://***@{rest.rpartition('@')[2]}"

@@ -38,8 +38,9 @@ _encoder = msgspec.json.Encoder()
 log = get_logger("libs.bus.jetstream")
 
 
-def _stream_config(spec: StreamSpec) -> StreamConfig:
+def _stream_config(spec: StreamSpec, replicas: int = 1) -> StreamConfig:
     return StreamConfig(
+        num_replicas=replicas,
         name=spec.name,
         subjects=list(spec.subjects),
         retention=RetentionPolicy.LIMITS,
@@ -49,18 +50,34 @@ def _stream_config(spec: StreamSpec) -> StreamConfig:
     )
 
 
-async def ensure_streams(bus: Bus, specs: Iterable[StreamSpec] | None = None) -> None:
-    """Create each stream, or bring an existing one to its declared configuration."""
+async def ensure_streams(bus: Bus, specs: Iterable[StreamSpec] | None = None, attempts: int = 6) -> None:
+    """Create each stream, or bring an existing one to its declared configuration. Replicas starting
+    together on a cluster ask at once, and a replicated stream takes a moment to create: an existing stream
+    already as declared is left alone, and a JetStream that answers late is asked again."""
     for spec in specs if specs is not None else STREAMS.values():
-        config = _stream_config(spec)
-        try:
-            await bus.js.stream_info(spec.name)
-        except NotFoundError:
+        config = _stream_config(spec, bus.replicas)
+        for attempt in range(attempts):
             try:
-                await bus.js.add_stream(config)
-                continue
-            except BadRequestError:
-                pass  # another service created it between our two calls
+                await _ensure_stream(bus, spec, config)
+                break
+            except nats.errors.TimeoutError:
+                if attempt == attempts - 1:
+                    raise
+                log.warning("JetStream slow to answer; asking again", stream=spec.name)
+                await asyncio.sleep(0.5 * 2**attempt)
+
+
+async def _ensure_stream(bus: Bus, spec: StreamSpec, config: StreamConfig) -> None:
+    try:
+        current = (await bus.js.stream_info(spec.name)).config
+    except NotFoundError:
+        try:
+            await bus.js.add_stream(config)
+            return
+        except BadRequestError:  # another service created it between our two calls
+            current = (await bus.js.stream_info(spec.name)).config
+    declared = (config.subjects, config.max_age, config.duplicate_window, config.num_replicas)
+    if (current.subjects, current.max_age, current.duplicate_window, current.num_replicas) != declared:
         await bus.js.update_stream(config)
 
 

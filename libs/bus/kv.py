@@ -43,7 +43,7 @@ class KeyValueCache(Generic[T]):
             try:
                 self._kv = await self.bus.js.key_value(self.bucket)
             except nats.js.errors.BucketNotFoundError:
-                config = KeyValueConfig(bucket=self.bucket, ttl=self.ttl, history=1)
+                config = KeyValueConfig(bucket=self.bucket, ttl=self.ttl, history=1, replicas=self.bus.replicas)
                 self._kv = await self.bus.js.create_key_value(config)
         return self._kv
 

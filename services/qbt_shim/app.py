@@ -59,6 +59,7 @@ class QbtShim:
             ban_after=self.config.ban_after,
             ban_seconds=self.config.ban_seconds,
             session_seconds=self.config.session_seconds,
+            signing_secret=settings.secret_key,  # the same in every replica: each takes the others' sessions
         )
 
     @asynccontextmanager

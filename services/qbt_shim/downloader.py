@@ -36,8 +36,8 @@ MAX_REMEMBERED = 10_000
 IDLE_SECONDS = 60.0
 # a file's lease, renewed every round (about a second) while this replica holds it; its transfers stop on
 # their own once it could not be renewed for LEASE_SECONDS - LEASE_MARGIN, before another replica may take it
-LEASE_SECONDS = 60.0
-LEASE_MARGIN = 15.0
+LEASE_SECONDS = 30.0
+LEASE_MARGIN = 10.0
 Slot = tuple[str, int]  # (torrent hash, file index)
 
 
@@ -146,7 +146,7 @@ class Downloader:
                     await self._stop_if_unrenewed()
                 for progress in self._progress.values():
                     progress.sample()
-                await nap(1.0 if self._running else self._idle_seconds(), self._wake)  # held: ≤ 15 s
+                await nap(1.0 if self._running else await self._idle_seconds(), self._wake)
         finally:
             for stop in self._stops.values():
                 stop.set()
@@ -161,10 +161,17 @@ class Downloader:
             except Exception as error:  # the database is away: the leases run out on their own
                 log.warning("file leases not released", error=type(error).__name__)
 
-    def _idle_seconds(self) -> float:
-        """Nothing downloading: asleep until the cloud worker hands over a torrent, or a retry comes due."""
+    async def _idle_seconds(self) -> float:
+        """Nothing downloading: asleep until a torrent is handed over (a nudge, here or from another replica),
+        a retry comes due, or the lease of a file another replica held runs out (it died: take it over)."""
         now = time.monotonic()
         due = [at - now for at in self._retry_at.values()]
+        try:
+            expiry = await repo.next_lease_expiry(self.db)
+        except Exception:  # the database away: the round after next finds out
+            expiry = None
+        if expiry is not None:
+            due.append(expiry + 0.5)
         return max(1.0, min([IDLE_SECONDS, *due]))
 
     async def _start_work(self) -> None:

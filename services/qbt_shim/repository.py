@@ -431,6 +431,17 @@ async def renew_files(
     return {(row["hash"], row["index"]) for row in found}
 
 
+async def next_lease_expiry(db: Db) -> float | None:
+    """Seconds until the first lease of a file still to download runs out (None: no file is leased)."""
+    return await db.fetchval(
+        """
+        SELECT extract(epoch FROM min(f.lease_until) - now())::float8
+        FROM qbt_files f JOIN qbt_torrents t USING (hash)
+        WHERE t.phase = 'local' AND NOT t.stopped AND NOT f.done AND f.lease_until IS NOT NULL
+        """
+    )
+
+
 async def release_files(db: Db, holder: str) -> None:
     """A clean stop: this replica's files go back at once (their `.part` files stay to be resumed)."""
     await db.execute("UPDATE qbt_files SET lease_holder = NULL, lease_until = NULL WHERE lease_holder = $1", holder)

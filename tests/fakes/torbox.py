@@ -140,6 +140,8 @@ class FakeTorBox:
         self.download_seconds = download_seconds
         self.base_url = "http://torbox.invalid"  # set by whoever serves the app
         self.calls: list[tuple[str, str, str]] = []  # (method, path, token)
+        self.created: list[str] = []  # the hash of every createtorrent that got past the gate
+        self.rate_limited = 0  # 429s answered: a client within its budget never gets one
         self.failing: dict[str, int] = {}  # token → status every call answers
         self.down = False
         self.garbage = False
@@ -222,6 +224,7 @@ class FakeTorBox:
         return True
 
     def _too_many(self, retry_after: int) -> Response:
+        self.rate_limited += 1
         value = str(retry_after)
         if self.retry_after_date:
             value = email.utils.formatdate(time.time() + retry_after, usegmt=True)
@@ -298,6 +301,7 @@ class FakeTorBox:
                 torrent_hash = None
         if torrent_hash is None:
             return error(400, "INVALID_OPTION", "You must provide a valid magnet link or torrent file.")
+        self.created.append(torrent_hash)
         torrent = self.catalogue.get(torrent_hash) or self.add_torrent(
             torrent_hash, str(form.get("name") or torrent_hash), [("file.bin", 1 << 20)], cached=False
         )

@@ -5,6 +5,7 @@ import uuid
 
 from libs.bus import Bus
 from libs.ratelimit import SharedWindowLimiter, fingerprint_key, wait_before
+from tests.support.asgi import eventually
 
 
 def test_every_window_must_allow_the_call():
@@ -41,12 +42,22 @@ async def test_processes_sharing_a_key_spend_one_budget_and_never_more(nats_url)
             await bus.close()
 
 
-async def test_while_nats_is_away_no_call_is_taken(own_nats):
-    bus = await Bus.connect(own_nats.url, "replica")
-    limiter = SharedWindowLimiter(bus, "adds", (10, 60.0))
+async def test_while_nats_is_away_a_process_counts_on_and_tells_the_others_once_it_is_back(own_nats):
+    """Adds go on while NATS is away, counted from the shared calls last seen; once NATS is back they are
+    written into the shared entry, so the other processes count them too."""
+    one, other = await Bus.connect(own_nats.url, "replica-1"), await Bus.connect(own_nats.url, "replica-2")
+    limiters = [SharedWindowLimiter(bus, "adds", (4, 60.0)) for bus in (one, other)]
     try:
-        assert await limiter.acquire("tb_key") is None
+        assert await limiters[1].acquire("tb_key") is None
+        assert await limiters[0].acquire("tb_key") is None  # two of four spent, both seen by the first
         own_nats.stop()
-        assert await limiter.acquire("tb_key") == SharedWindowLimiter.AWAY_WAIT
+        await eventually(lambda: not one.connected, timeout=10)
+        assert [await limiters[0].acquire("tb_key") for _ in range(2)] == [None, None]  # the last two
+        assert await limiters[0].acquire("tb_key") > 50  # the four are spent, as far as it knows
+        own_nats.start()
+        await eventually(lambda: one.connected and other.connected, timeout=30)
+        assert await limiters[0].acquire("tb_key") > 50  # still spent; and its two are shared now
+        assert await limiters[1].acquire("tb_key") > 50  # the other counts all four
     finally:
-        await bus.close()
+        await one.close()
+        await other.close()

@@ -2,11 +2,7 @@
 child, the next run finds the data of the first, and a service that crashes is started again."""
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import asyncpg
@@ -17,52 +13,9 @@ import pytest
 
 from libs.embedded import free_port
 from tests.support.asgi import eventually
+from tests.support.launcher import Launcher, all_gone
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Launcher:
-    def __init__(self, data: Path, port: int, **extra: str) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL")}
-        env.update(CHILLPROXY_DATA=str(data), CHILLPROXY_PORT=str(port), CHILLPROXY_ENV_FILE=str(data / "none"))
-        env.update(extra)
-        self.output: list[str] = []
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "libs.embedded.stack"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    def wait_for(self, text: str, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line and self.process.poll() is not None:
-                break
-            self.output.append(line)
-            if text in line:
-                return
-        raise AssertionError(f"{text!r} not printed; output:\n{''.join(self.output)}")
-
-    def stop(self, signum: int) -> list[psutil.Process]:
-        children = psutil.Process(self.process.pid).children(recursive=True)
-        self.process.send_signal(signum)
-        assert self.process.wait(60) == 0
-        self.output.extend(self.process.stdout.readlines())
-        return children
-
-
-def all_gone(processes: list[psutil.Process]) -> bool:
-    def alive(p: psutil.Process) -> bool:
-        try:
-            return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
-        except psutil.NoSuchProcess:
-            return False
-
-    return not any(alive(p) for p in processes)
 
 
 @pytest.fixture

@@ -96,10 +96,11 @@ def test_traefik_lets_go_of_an_idle_connection_before_the_service_does():
 
 async def test_replicas_share_the_requests_and_one_whose_health_fails_gets_none(tmp_path):
     """Two replicas of stream-proxy: requests go to both; once one's /health answers 503 (it lost its
-    database or NATS), Traefik's health check takes it out until it is well again."""
-    health = [200]
+    database or NATS), Traefik's health check takes it out until it is well again; when both answer 503 (the
+    one NATS is away for everyone), both get requests all the same rather than none being served."""
+    health, other_health = [200], [200]
     async with AsyncExitStack() as stack:
-        first = await stack.enter_async_context(echo_server("stream-proxy#1"))
+        first = await stack.enter_async_context(echo_server("stream-proxy#1", other_health))
         second = await stack.enter_async_context(echo_server("stream-proxy#2", health))
         backends = {s.name: await stack.enter_async_context(echo_server(s.name)) for s in SERVICES}
         backends["stream-proxy"] = [first, second]
@@ -113,6 +114,10 @@ async def test_replicas_share_the_requests_and_one_whose_health_fails_gets_none(
 
             assert await answered_by() == {"stream-proxy#1", "stream-proxy#2"}
             health[0] = 503
+            await eventually(lambda: answered_by_only(answered_by, {"stream-proxy#1"}), timeout=20)
+            other_health[0] = 503  # both unwell: served by both all the same
+            await eventually(lambda: answered_by_only(answered_by, {"stream-proxy#1", "stream-proxy#2"}), timeout=20)
+            other_health[0] = 200
             await eventually(lambda: answered_by_only(answered_by, {"stream-proxy#1"}), timeout=20)
             health[0] = 200
             await eventually(lambda: answered_by_only(answered_by, {"stream-proxy#1", "stream-proxy#2"}), timeout=20)

@@ -1,9 +1,12 @@
 """Logging in as qBittorrent does it: what Sonarr, Homepage and Homarr depend on."""
 
 import base64
+import time
 
 import httpx
 import pytest
+
+from services.qbt_shim.auth import Access, Gate
 
 from .conftest import PASSWORD
 
@@ -70,3 +73,21 @@ async def test_right_header_credentials_clear_earlier_failures(anonymous):
             await anonymous.get("/api/v2/app/version", headers={"Authorization": f"Basic {wrong}"})
         ok = await anonymous.get("/api/v2/app/version", headers={"Authorization": f"Basic {right}"})
         assert ok.status_code == 200  # four failures, then a success: the count starts again
+
+
+def test_a_session_from_one_replica_is_taken_by_another_and_by_nobody_else(monkeypatch):
+    """Replicas share no memory: a session id is signed with SECRET_KEY and the password, so any replica
+    takes one another gave (Sonarr's next call may reach either), for the session's length."""
+    first, second = (Gate("admin", "pw-1", session_seconds=60, signing_secret="secret") for _ in range(2))
+    sid = first.login("10.0.0.1", "admin", "pw-1")
+    assert sid and second.check("10.0.0.2", sid, None) is Access.ALLOWED
+    assert Gate("admin", "pw-1", signing_secret="another").check("10.0.0.2", sid, None) is Access.REFUSED
+    assert Gate("admin", "new-pw", signing_secret="secret").check("10.0.0.2", sid, None) is Access.REFUSED
+    issued, nonce, mac = sid.split(".")
+    forged = f"{int(issued, 16) + 3600:x}.{nonce}.{mac}"  # a later time, the same signature
+    assert second.check("10.0.0.2", forged, None) is Access.REFUSED
+    first.logout(sid)
+    assert first.check("10.0.0.1", sid, None) is Access.REFUSED
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert Gate("admin", "pw-1", session_seconds=60, signing_secret="secret").check("x", sid, None) is Access.REFUSED
