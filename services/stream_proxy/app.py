@@ -54,12 +54,17 @@ class StreamProxy:
         prowlarr = None
         if settings.prowlarr_url and settings.prowlarr_api_key:
             prowlarr = ProwlarrClient(runtime.http, settings.prowlarr_url, settings.prowlarr_api_key)
-        plan = SearchPlan(budget=config.search_budget_seconds, default_timeout_ms=config.indexer_timeout_ms)
+        plan = SearchPlan(
+            budget=config.search_budget_seconds,
+            default_timeout_ms=config.indexer_timeout_ms,
+            grace=config.search_grace_seconds,
+        )
         # usage, search measurements and key failures wait in PostgreSQL while NATS is away, instead of being lost
         outbox = Outbox(runtime.db, bus, "stream_proxy_outbox")
         keys = KeySource(bus, outbox.add, config.pool_timeout_seconds)
+        searcher = Searcher(bus, prowlarr, plan, emit=outbox.add) if prowlarr else None
         finder = ReleaseFinder(
-            Searcher(bus, prowlarr, plan, emit=outbox.add) if prowlarr else None,
+            searcher,
             runtime.http,
             CinemetaClient(runtime.http, settings.cinemeta_url),
             parser,
@@ -84,6 +89,8 @@ class StreamProxy:
             async with background(outbox.run()):
                 yield {"proxy": self}  # the routes' `request.state.proxy`
         finally:
+            if searcher is not None:
+                await searcher.close()
             parser.close()
 
 

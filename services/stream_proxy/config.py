@@ -18,6 +18,9 @@ class StreamConfig(msgspec.Struct, frozen=True, kw_only=True):
     link_ttl_seconds: float = field(default=LINK_SECONDS, name="STREAM_LINK_TTL_SECONDS")  # a CDN link
     search_budget_seconds: float = field(default=8.0, name="STREAM_SEARCH_BUDGET_SECONDS")
     indexer_timeout_ms: int = field(default=5000, name="STREAM_INDEXER_TIMEOUT_MS")
+    # once most indexers have answered a first search, how long the others are waited for before the list goes
+    # out (what they find later is kept for the next request)
+    search_grace_seconds: float = field(default=1.0, name="STREAM_SEARCH_GRACE_SECONDS")
     pool_timeout_seconds: float = 2.0
     memo_seconds: float = field(default=30.0, name="STREAM_MEMO_SECONDS")  # a finished list, in memory
     response_max_age: int = 300  # Stremio may keep a stream list this long; an empty one 60 s

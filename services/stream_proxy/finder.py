@@ -3,18 +3,21 @@ searched once at a time however many players ask together."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from libs.bus import KeyValueCache, kv_key
 from libs.cinemeta import CinemetaClient
 from libs.flight import SingleFlight
+from libs.prowlarr import Release
 from libs.schemas.stremio import FoundRelease, FoundReleases
 from libs.telemetry import get_logger
 
 from .hashes import hash_releases
 from .media_id import MediaId
 from .parsing import TitleParser, matches
-from .search import Searcher, Wanted
+from .search import Late, Searcher, Wanted
 
 log = get_logger(__name__)
 
@@ -42,6 +45,11 @@ class ReleaseFinder:
         self.parser = parser
         self.cache = cache
         self._flight: SingleFlight[list[FoundRelease]] = SingleFlight()
+        self._settling: set[str] = set()  # searches answered while some indexers had not: more to come
+
+    def settling(self, media: MediaId) -> bool:
+        """Whether this film's or episode's last search still waits for an indexer (its list will grow)."""
+        return media_key(media) in self._settling
 
     async def releases(self, media: MediaId) -> list[FoundRelease]:
         """What is known of this film or episode; `NotConfigured` when there is no Prowlarr to ask."""
@@ -56,10 +64,35 @@ class ReleaseFinder:
     async def _search(self, media: MediaId, key: str) -> list[FoundRelease]:
         title = await self.cinemeta.title("series" if media.is_episode else "movie", media.imdb_id)
         assert self.searcher is not None
-        releases = await self.searcher.search(Wanted(media, title.name, title.year) if title else Wanted(media))
+        wanted = Wanted(media, title.name, title.year) if title else Wanted(media)
+        early: list[FoundRelease] = []
+        early_kept = asyncio.Event()
+
+        async def settled(later: list[Release]) -> None:
+            """The indexers left behind have answered: the whole list, for the next request."""
+            try:
+                await early_kept.wait()
+                found = early + await self._matching(wanted, later)
+                await self._remember(key, found, searched=len(later) + len(early))
+            finally:
+                self._settling.discard(key)
+
+        late = Late(settled)
+        releases = await self.searcher.search(wanted, late)
+        if late.pending:
+            self._settling.add(key)
+        try:
+            early.extend(await self._matching(wanted, releases))
+        finally:
+            early_kept.set()
+        await self._remember(key, early, searched=len(releases))
+        return early
+
+    async def _matching(self, wanted: Wanted, releases: list[Release]) -> list[FoundRelease]:
+        """The releases that are of the film or episode wanted (a .torrent read for those without a hash)."""
         hashed = await hash_releases(self.http, [r for r in releases if r.protocol == "torrent"])
         parsed = await self.parser.parse([h.release.title for h in hashed])
-        found = [
+        return [
             FoundRelease(
                 hash=item.info_hash,
                 title=item.release.title,
@@ -68,9 +101,10 @@ class ReleaseFinder:
                 indexer=item.release.indexer,
             )
             for item, names in zip(hashed, parsed, strict=True)
-            if matches(names, media, title.name if title else None, title.year if title else None)
+            if matches(names, wanted.media, wanted.title, wanted.year)
         ]
-        log.info("searched", media=key, results=len(releases), kept=len(found))
-        if releases:  # nothing found may be an outage: ask again next time rather than remember it
+
+    async def _remember(self, key: str, found: list[FoundRelease], searched: int) -> None:
+        log.info("searched", media=key, results=searched, kept=len(found))
+        if searched:  # nothing found may be an outage: ask again next time rather than remember it
             await self.cache.put(key, FoundReleases(found))
-        return found

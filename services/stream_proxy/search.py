@@ -1,12 +1,16 @@
 """Searching Prowlarr for one film or episode: which indexers (indexer-stats' ranking, or Prowlarr's own list
 when indexer-stats does not answer in time), one search per indexer in parallel, each with its own timeout
-inside an overall budget, and one `indexer.search` event per indexer whatever happened."""
+inside an overall budget, and one `indexer.search` event per indexer whatever happened.
+
+A player waits for the list: once most indexers have answered, the others get a short grace and the list goes
+out without them; what they find later is handed to `Late` (the shared search cache, for the next request)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from libs.bus import Bus, BusError, BusUnavailable, publish
@@ -25,6 +29,7 @@ class SearchPlan:
     ranking_timeout: float = 0.2  # indexer-stats answers from memory; past this, ask Prowlarr instead
     budget: float = 8.0  # the whole search; what is not back by then is left out
     default_timeout_ms: int = 5000
+    grace: float = 1.0  # once most indexers are back, how long the others are waited for before answering
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,15 @@ def search_query(wanted: Wanted, indexer: RankedIndexer) -> tuple[str, str] | No
     return f"{text} {episode}".strip(), kind
 
 
+class Late:
+    """Where a search's late results go: `deliver` gets the releases of the indexers left behind once they
+    have answered or run out of budget; `pending` says whether any was left behind."""
+
+    def __init__(self, deliver: Callable[[list[Release]], Awaitable[None]]) -> None:
+        self.deliver = deliver
+        self.pending = False
+
+
 class Searcher:
     def __init__(
         self, bus: Bus, prowlarr: ProwlarrClient, plan: SearchPlan | None = None, emit: Emit | None = None
@@ -63,6 +77,12 @@ class Searcher:
         self.emit: Emit = emit or (lambda subject, event: publish(bus, subject, event))
         self.prowlarr = prowlarr
         self.plan = plan or SearchPlan()
+        self._late: set[asyncio.Task[None]] = set()  # searches finishing after their list was answered
+
+    async def close(self) -> None:
+        for task in self._late:
+            task.cancel()
+        await asyncio.gather(*self._late, return_exceptions=True)
 
     async def indexers(self) -> list[RankedIndexer]:
         try:
@@ -90,7 +110,9 @@ class Searcher:
             if i.enable and i.protocol == "torrent"
         ]
 
-    async def search(self, wanted: Wanted) -> list[Release]:
+    async def search(self, wanted: Wanted, late: Late | None = None) -> list[Release]:
+        """Every indexer's releases within the budget; with `late`, those of most indexers and of the others
+        that answer within the grace — the rest go to `late` when they come."""
         search_id = uuid.uuid4().hex
         tasks = [
             asyncio.create_task(self._one(search_id, indexer, *query, wanted.media))
@@ -99,11 +121,42 @@ class Searcher:
         ]
         if not tasks:
             return []
-        done, pending = await asyncio.wait(tasks, timeout=self.plan.budget)
-        for task in pending:  # over the budget: left out, counted as a timeout by its own task
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        return [release for task in done for release in task.result()]
+        deadline = time.monotonic() + self.plan.budget
+        if late is None:
+            done, pending = await asyncio.wait(tasks, timeout=self.plan.budget)
+        else:
+            done, pending = await self._most_then_grace(tasks, deadline)
+        early = [release for task in done for release in task.result()]
+        if pending and late is not None:
+            late.pending = True
+            task = asyncio.create_task(self._rest(pending, deadline, late))
+            self._late.add(task)
+            task.add_done_callback(self._late.discard)
+            return early
+        await _cancelled(pending)
+        return early
+
+    async def _most_then_grace(
+        self, tasks: list[asyncio.Task[list[Release]]], deadline: float
+    ) -> tuple[set[asyncio.Task[list[Release]]], set[asyncio.Task[list[Release]]]]:
+        done: set[asyncio.Task[list[Release]]] = set()
+        pending = set(tasks)
+        most = len(tasks) // 2 + 1
+        while pending and len(done) < most and (left := deadline - time.monotonic()) > 0:
+            finished, pending = await asyncio.wait(pending, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+            done |= finished
+        if pending and (left := deadline - time.monotonic()) > 0:
+            finished, pending = await asyncio.wait(pending, timeout=min(self.plan.grace, left))
+            done |= finished
+        return done, pending
+
+    async def _rest(self, pending: set[asyncio.Task[list[Release]]], deadline: float, late: Late) -> None:
+        done, pending = await asyncio.wait(pending, timeout=max(0.0, deadline - time.monotonic()))
+        await _cancelled(pending)
+        try:
+            await late.deliver([release for task in done for release in task.result()])
+        except Exception as error:  # the next request searches again: nothing is lost but the head start
+            log.warning("late search results not kept", error=type(error).__name__)
 
     async def _one(
         self, search_id: str, indexer: RankedIndexer, query: str, kind: str, media: MediaId
@@ -144,3 +197,10 @@ class Searcher:
             await self.emit(INDEXER_SEARCH, event)
         except Exception as error:  # the measurement is lost, the search is not
             log.warning("indexer.search not published", error=type(error).__name__)
+
+
+async def _cancelled(tasks: set[asyncio.Task[list[Release]]]) -> None:
+    """Over the budget: left out, each counted as a timeout by its own task."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -100,7 +100,8 @@ class StreamService:
             streams.insert(0, message_entry(trouble, base, raw))
         if not streams:
             streams = [message_entry("nothing left after your filters; loosen them on the configure page", base, raw)]
-        return StreamList(streams, found=bool(ranked), complete=complete)
+        # a list some indexers have not answered yet is not kept: the next request gets theirs too
+        return StreamList(streams, found=bool(ranked), complete=complete and not self.finder.settling(media))
 
     async def candidates(self, found: list[FoundRelease], known: Known, media: MediaId) -> list[Candidate]:
         """A cached torrent becomes a candidate only if it holds the asked film or episode (its file chosen

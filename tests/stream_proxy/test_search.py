@@ -1,5 +1,7 @@
 """Searching Prowlarr (the fake) per indexer, in parallel, with timeouts and one event per indexer."""
 
+import asyncio
+
 import msgspec
 import pytest
 
@@ -8,7 +10,7 @@ from libs.http import http_client
 from libs.prowlarr import ProwlarrClient, ProwlarrError
 from libs.schemas import INDEXER_RANKING_GET, IndexerSearch, RankedIndexer, RankingReply, RankingRequest
 from services.stream_proxy.media_id import MediaId
-from services.stream_proxy.search import Searcher, SearchPlan, Wanted, search_query
+from services.stream_proxy.search import Late, Searcher, SearchPlan, Wanted, search_query
 from tests.fakes.prowlarr import FakeProwlarr, Release
 from tests.support.asgi import serving_fake
 
@@ -153,3 +155,24 @@ async def test_when_every_ranked_indexer_is_down_prowlarrs_list_is_searched(sear
             await subscription.unsubscribe()
         assert [r.title for r in releases] == [MATRIX.title]
         assert {s["indexerIds"][0] for s in prowlarr.searches} == {1, 2, 3}
+
+
+async def test_once_most_indexers_answer_the_others_get_a_grace_and_their_results_come_later(searcher, prowlarr):
+    """Fast and Broken answer at once, Slow (1.5 s, within its 3 s timeout) is not back after the grace: the
+    releases go out without it, and Slow's come through `Late` once it answers. Asked without `Late`, the
+    search waits for it, as before."""
+    searcher.plan = SearchPlan(ranking_timeout=0.2, budget=4.0, default_timeout_ms=3000, grace=0.3)
+    arrived: asyncio.Queue[list] = asyncio.Queue()
+
+    async def deliver(releases) -> None:
+        await arrived.put(releases)
+
+    late = Late(deliver)
+    releases = await searcher.search(MATRIX_WANTED, late)
+    assert [r.indexer_id for r in releases] == [1] and late.pending
+    later = await asyncio.wait_for(arrived.get(), 10)
+    assert [r.indexer_id for r in later] == [3]
+    seen = await events(searcher.bus)
+    assert seen[3].outcome == "success"  # measured like any other search
+    waited = await searcher.search(MATRIX_WANTED)
+    assert sorted(r.indexer_id for r in waited) == [1, 3]
