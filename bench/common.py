@@ -32,6 +32,16 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def pss_mib(pid: int) -> float:
+    """The proportional set size of a process and all its children (stream-proxy's parsing workers share
+    pages with it: their RSS added up counts those twice, their PSS does not)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    processes = [root, *root.children(recursive=True)]
+    return sum(p.memory_full_info().pss for p in processes) / (1 << 20)
+
+
 def healthy(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:

@@ -10,7 +10,9 @@ PostgreSQL and NATS, the fakes (Prowlarr, TorBox, Cinemeta) in a third process w
     .venv/bin/python bench/stream_proxy.py [--seconds 10] [--films 100] [--replicas 1] [--traefik]
 
 With `--replicas 2` two stream-proxy processes share the work behind the project's Traefik (`--traefik`
-puts Traefik in front of one, to compare like with like).
+puts Traefik in front of one, to compare like with like). With `--pool`, pool-allocator runs too, the fake
+TorBox key is added to the pool with one user, and the warm list is measured for that pool user beside the
+own-token user, in the same run.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from bench.common import healthy, machine, peak_rss_mib, service_env  # noqa: E402
+from bench.common import healthy, machine, peak_rss_mib, pss_mib, service_env  # noqa: E402
 from libs.embedded import EmbeddedNats, EmbeddedPostgres, EmbeddedTraefik, free_port, wait_for  # noqa: E402
 from libs.schemas.stremio import AddonConfig, StoreConfig  # noqa: E402
 from libs.topology import SERVICES  # noqa: E402
@@ -82,6 +84,20 @@ def upstream_seconds(client: httpx.Client, urls: dict, imdb: str) -> float:
     return time.perf_counter() - started
 
 
+def pool_user_config(pool_work: Path, pool_port: int, urls: dict) -> str:
+    """The fake TorBox key in the pool (through the admin API, with the pool's own admin token), one user,
+    and that user's add-on configuration."""
+    from libs.config import load_settings
+
+    settings = load_settings(service_env(pool_work, "", "", pool_port), dotenv=pool_work / "none")
+    admin = {"Authorization": f"Bearer {settings.admin_token}"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{pool_port}", headers=admin, timeout=30) as client:
+        client.post("/pool/keys", json={"apiKey": urls["torboxToken"]}).raise_for_status()
+        user = client.post("/pool/users", json={"email": "bench@example.com", "password": "bench-password"})
+        user.raise_for_status()
+    return encode_config(AddonConfig(stores=[StoreConfig(c="tb", auth=user.json()["uuid"])]))
+
+
 def main(args: argparse.Namespace) -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -104,7 +120,7 @@ def main(args: argparse.Namespace) -> None:
         "CINEMETA_URL": urls["cinemeta"],
     }
     processes = []
-    traefik = None
+    traefik = pool = None
     try:
         stats_port = free_port()
         proxy_ports = [free_port() for _ in range(args.replicas)]
@@ -112,6 +128,15 @@ def main(args: argparse.Namespace) -> None:
         for module, service_port in launched:
             env = service_env(work / f"{module}-{service_port}", postgres.dsn, nats.url, service_port, **upstreams)
             processes.append(subprocess.Popen([sys.executable, "-m", f"services.{module}"], cwd=ROOT, env=env))
+        pool = None
+        if args.pool:
+            pool_port = free_port()
+            pool_env = service_env(
+                work / "pool", postgres.dsn, nats.url, pool_port, TORBOX_API_URL=urls["torbox"],
+                POOL_HEALTH_INTERVAL_SECONDS="3600", POOL_BCRYPT_ROUNDS="4",
+            )  # fmt: skip
+            pool = subprocess.Popen([sys.executable, "-m", "services.pool_allocator"], cwd=ROOT, env=pool_env)
+            launched.append(("pool_allocator", pool_port))
         for _, service_port in launched:
             wait_for(lambda p=service_port: healthy(p), 60, "services")
         entry = f"http://127.0.0.1:{proxy_ports[0]}"
@@ -147,6 +172,14 @@ def main(args: argparse.Namespace) -> None:
         wrk(warm, 3, 64)  # connections opened and the process warmed: the figure is the steady state
         paced_rate, paced_p99 = wrk(warm, args.seconds, 64, rate=1000)
         rate, p99 = wrk(warm, args.seconds, 64)
+        pool_figures = None
+        if pool is not None:
+            pool_warm = f"{entry}/stremio/torz/{pool_user_config(work / 'pool', pool_port, urls)}/stream/movie"
+            pool_warm += "/tt0133093.json"
+            listed = httpx.get(pool_warm, timeout=30)
+            assert listed.status_code == 200 and listed.json()["streams"][0].get("url"), listed.text
+            wrk(pool_warm, 3, 64)
+            pool_figures = wrk(pool_warm, args.seconds, 64)
         if profiler is not None:
             profiler.wait()
         fakes_ms = 1000 * statistics.median(upstream)
@@ -161,11 +194,18 @@ def main(args: argparse.Namespace) -> None:
             f"own time above the fakes' {fakes_ms:.0f} ms: p50 {statistics.median(own):.1f} ms, "
             f"p95 {own[int(0.95 * len(own))]:.1f} ms"
         )
-        print(f"stream-proxy peak RSS: {max(peak_rss_mib(p.pid) for p in processes[1:]):.0f} MiB (per replica)")
+        if pool_figures is not None:
+            print(
+                f"warm /stream of a pool user, 64 connections as fast as answered: {pool_figures[0]:,.0f} requests/s, "
+                f"p99 {pool_figures[1]:.1f} ms: {pool_figures[0] / rate:.2f}x the own-token user's"
+            )
+        proxies = processes[1 : 1 + args.replicas]
+        print(f"stream-proxy peak RSS: {max(peak_rss_mib(p.pid) for p in proxies):.0f} MiB (per replica)")
+        print(f"stream-proxy PSS with its parsing workers: {max(pss_mib(p.pid) for p in proxies):.0f} MiB")
     finally:
         if traefik is not None:
             traefik.stop()
-        for process in [*processes, fakes]:
+        for process in [*processes, *([pool] if pool is not None else []), fakes]:
             process.terminate()
             process.wait()
         nats.stop()
@@ -178,5 +218,6 @@ if __name__ == "__main__":
     cli.add_argument("--films", type=int, default=100)
     cli.add_argument("--replicas", type=int, default=1)
     cli.add_argument("--traefik", action="store_true", help="Traefik in front even of one replica")
+    cli.add_argument("--pool", action="store_true", help="measure a pool user's warm list beside the own-token one")
     cli.add_argument("--profile", help="write a py-spy profile (speedscope) of the warm phase here")
     main(cli.parse_args())

@@ -26,6 +26,7 @@ from .addon_config import ConfigSealer
 from .availability import AvailabilityChecker
 from .config import StreamConfig
 from .finder import ReleaseFinder
+from .handlers import HANDLERS
 from .keys import KeySource
 from .parsing import TitleParser
 from .play import Player
@@ -61,7 +62,7 @@ class StreamProxy:
         )
         # usage, search measurements and key failures wait in PostgreSQL while NATS is away, instead of being lost
         outbox = Outbox(runtime.db, bus, "stream_proxy_outbox")
-        keys = KeySource(bus, outbox.add, config.pool_timeout_seconds)
+        keys = self.keys = KeySource(bus, outbox.add, config.pool_timeout_seconds, config.pool_grant_seconds)
         searcher = Searcher(bus, prowlarr, plan, emit=outbox.add) if prowlarr else None
         finder = ReleaseFinder(
             searcher,
@@ -100,6 +101,8 @@ def build(settings: Settings, config: StreamConfig | None = None) -> Starlette:
     cors = Middleware(
         CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"], allow_headers=["*"]
     )
-    app = create_app(SERVICE, settings, routes=ROUTES, migrations=MIGRATIONS, setup=proxy.run, middleware=[cors])
+    app = create_app(
+        SERVICE, settings, routes=ROUTES, handlers=HANDLERS, migrations=MIGRATIONS, setup=proxy.run, middleware=[cors]
+    )
     app.state.proxy = proxy
     return app

@@ -22,6 +22,8 @@ class StreamConfig(msgspec.Struct, frozen=True, kw_only=True):
     # out (what they find later is kept for the next request)
     search_grace_seconds: float = field(default=1.0, name="STREAM_SEARCH_GRACE_SECONDS")
     pool_timeout_seconds: float = 2.0
+    # a key the pool granted a device for listing streams, reused this long (the pool's invalidations drop it)
+    pool_grant_seconds: float = field(default=20.0, name="STREAM_POOL_GRANT_SECONDS")
     memo_seconds: float = field(default=30.0, name="STREAM_MEMO_SECONDS")  # a finished list, in memory
     response_max_age: int = 300  # Stremio may keep a stream list this long; an empty one 60 s
     cache_namespace: str = ""  # a suffix of the NATS KV buckets: tests keep theirs apart

@@ -155,3 +155,35 @@ async def test_a_remembered_link_still_counts_against_the_pools_limits(addon, po
         lambda: pool.db.fetchval("SELECT count(*) FROM torbox_usage_logs WHERE user_id = $1 HAVING count(*) >= 2", user)
     )
     assert plays == 2
+
+
+async def test_a_devices_grant_serves_its_next_lists_until_the_pool_changes_its_mind(addon, pool):
+    """A device that was granted a key for listing gets its next lists without asking the pool again (a warm
+    list is a lookup); once the admin suspends the user, the pool's invalidation reaches stream-proxy and the
+    very next list is refused."""
+    asked: list[bytes] = []
+
+    async def overheard(msg) -> None:  # a plain subscriber (no queue group) gets a copy of every request
+        asked.append(msg.data)
+
+    wiretap = await addon.bus.nc.subscribe("pool.key.get", cb=overheard)
+    user = await pool.add_user()
+    config = addon.config(token=None, auth=user)
+    try:
+        for _ in range(3):
+            listed = await addon.streams("movie", MATRIX, config=config, **{"User-Agent": "TV"})
+            assert listed[0].get("url")
+        await eventually(lambda: len(asked) >= 1)
+        assert len(asked) == 1  # the pool was asked for the first list only
+        other = await addon.streams("movie", MATRIX, config=config, **{"User-Agent": "Phone"})
+        assert other[0].get("url") and len(asked) == 2  # another device is the pool's to decide
+        suspended = await pool.http.patch(f"/pool/users/{user}", json={"subStatus": "suspended"})
+        assert suspended.status_code == 200, suspended.text
+
+        async def refused() -> bool:
+            listed = await addon.streams("movie", MATRIX, config=config, **{"User-Agent": "TV"})
+            return "url" not in listed[0]
+
+        await eventually(refused, timeout=5)
+    finally:
+        await wiretap.unsubscribe()
