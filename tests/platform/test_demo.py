@@ -2,48 +2,24 @@
 that play, and a magnet added through the qBittorrent API lands on disk and reaches the fake Jellyfin."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
 from libs.embedded import free_port
+from tests.support.launcher import Launcher
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def read_until(process: subprocess.Popen, text: str, output: list[str], timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            break
-        output.append(line)
-        if text in line:
-            return
-    raise AssertionError(f"{text!r} not printed; output:\n{''.join(output)}")
-
-
 def test_the_demo_plays_downloads_and_refreshes(tmp_path):
     data, port = tmp_path / "demo", free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL")}
-    env.update(CHILLPROXY_DEMO_DATA=str(data), CHILLPROXY_PORT=str(port), CHILLPROXY_ENV_FILE=str(tmp_path / "no"))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.demo"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
+    demo = Launcher(data, port, module="tests.demo", CHILLPROXY_DEMO_DATA=str(data))
     try:
-        read_until(process, "what the fake Jellyfin was told", output)
-        printed = "".join(output)
+        demo.wait_for("what the fake Jellyfin was told", timeout=180)
+        printed = "".join(demo.output)
         manifest = re.search(r"install (http://\S+/manifest\.json)", printed).group(1)
         calls_url = re.search(r"told: curl (\S+)", printed).group(1)
         secrets = json.loads((data / "secrets.json").read_text())
@@ -78,5 +54,5 @@ def test_the_demo_plays_downloads_and_refreshes(tmp_path):
             (call,) = client.get(calls_url).json()
             assert call["path"] == "/Library/Media/Updated" and call["paths"][0].startswith(torrent["content_path"])
     finally:
-        process.terminate()
-        process.wait(60)
+        demo.process.terminate()
+        demo.process.wait(60)

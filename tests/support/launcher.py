@@ -15,13 +15,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Launcher:
-    def __init__(self, data: Path, port: int, **extra: str) -> None:
+    """`module`: the stack (`make run`), or `tests.demo` (`make demo`, which keeps its data in
+    CHILLPROXY_DEMO_DATA)."""
+
+    def __init__(self, data: Path, port: int, module: str = "libs.embedded.stack", **extra: str) -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL")}
         env.update(CHILLPROXY_DATA=str(data), CHILLPROXY_PORT=str(port), CHILLPROXY_ENV_FILE=str(data / "none"))
         env.update(extra)
         self.output: list[str] = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "libs.embedded.stack"],
+            [sys.executable, "-m", module],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
