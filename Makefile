@@ -33,6 +33,7 @@ test: install system-deps lint
 # deploy/docker-compose.yml built and run for real, one journey through it (needs Docker): tests/compose/
 test-compose: install
 	$(BIN)/python -m tests.compose.journey
+	$(BIN)/python -m tests.compose.journey --cluster
 
 format: install
 	$(BIN)/ruff format .

@@ -9,7 +9,10 @@ container has received traces; settings from the file that compose names nowhere
 `down` and `up` again: the torrent and the pool user are still there. Then `down -v`. It cleans up after
 itself, failed or not.
 
-    python -m tests.compose.journey      # needs a Docker daemon and docker-compose (or `docker compose`)
+With `--cluster`, deploy/docker-compose.cluster.yml too (two replicas of every service, three NATS nodes):
+the same journey, then one NATS node and a replica of two services killed and streams still listed.
+
+    python -m tests.compose.journey [--cluster]   # needs a Docker daemon and docker-compose (or `docker compose`)
 """
 
 from __future__ import annotations
@@ -66,8 +69,9 @@ def eventually(check: Callable[[], Any], what: str, timeout: float = 120.0, inte
 
 
 class Stack:
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, cluster: bool = False) -> None:
         self.work = work
+        self.cluster = cluster  # with deploy/docker-compose.cluster.yml: two replicas each, three NATS nodes
         self.project = f"chillproxy-test-{os.getpid()}"
         self.port, self.jaeger_port, self.jellyfin_port = free_port(), free_port(), free_port()
         self.downloads = work / "downloads"  # not created: Docker creates it as root, as on a fresh server
@@ -116,9 +120,12 @@ class Stack:
             str(self.env_file),
             "-f",
             str(ROOT / "deploy" / "docker-compose.yml"),
+            *(["-f", str(ROOT / "deploy" / "docker-compose.cluster.yml")] if cluster else []),
             "-f",
             str(ROOT / "tests" / "compose" / "docker-compose.test.yml"),
         ]
+        # the services (twice over in the cluster), NATS (three nodes), PostgreSQL, Traefik, Jaeger, the fakes
+        self.containers = 2 * len(SERVICES) + 7 if cluster else len(SERVICES) + 5
 
     def run(self, *args: str, check: bool = True, capture: bool = False) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -150,7 +157,7 @@ class Stack:
 
         def all_healthy() -> dict[str, str] | None:
             now = states()
-            return now if len(now) >= len(SERVICES) + 5 and set(now.values()) == {"healthy"} else None
+            return now if len(now) >= self.containers and set(now.values()) == {"healthy"} else None
 
         try:
             healthy = eventually(all_healthy, "every health check green", timeout=timeout, interval=2)
@@ -259,7 +266,24 @@ def after_restart(stack: Stack, uuid: str) -> None:
     say("after down and up: the pool user and the torrent are still there")
 
 
+def outlive(stack: Stack, uuid: str) -> None:
+    """The cluster: one NATS node and one replica of stream-proxy and of pool-allocator killed; Stremio's next
+    list still comes through Traefik (from the other replicas, on the two nodes left)."""
+    for service in ("nats-3", "stream-proxy-2", "pool-allocator-2"):
+        subprocess.run(["docker", "kill", stack.container(service)], check=True, capture_output=True)
+    config = encode_config(AddonConfig(stores=[StoreConfig(c="tb", auth=uuid)]))
+    with httpx.Client(base_url=stack.base, timeout=30) as web:
+
+        def listed() -> list[dict]:
+            answer = web.get(f"/stremio/torz/{config}/stream/series/tt0944947:1:3.json")
+            return [s for s in answer.json()["streams"] if s.get("url")] if answer.status_code == 200 else []
+
+        eventually(listed, "streams with a NATS node and two replicas killed", timeout=90)
+    say("cluster: a NATS node and a replica of two services killed; streams still listed")
+
+
 def main() -> int:
+    cluster = "--cluster" in sys.argv[1:]
     if subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
         raise SystemExit("test-compose: no Docker daemon (on a machine without a registry, run "
                          "../shared/compose-standins/build.sh first)")  # fmt: skip
@@ -269,15 +293,18 @@ def main() -> int:
         cwd=ROOT, check=True, env={**os.environ, "DOCKER_BUILDKIT": os.environ.get("DOCKER_BUILDKIT", "0")},
     )  # fmt: skip
     work = Path(tempfile.mkdtemp(prefix="chillproxy-compose-"))
-    stack = Stack(work)
+    stack = Stack(work, cluster)
     failed = True
     try:
-        say(f"up: project {stack.project}, Traefik on {stack.base}")
+        say(f"up: project {stack.project}, Traefik on {stack.base}" + (", the cluster file too" if cluster else ""))
         stack.up()
         uuid = journey(stack)
-        stack.down()
-        stack.up()
-        after_restart(stack, uuid)
+        if cluster:
+            outlive(stack, uuid)
+        else:
+            stack.down()
+            stack.up()
+            after_restart(stack, uuid)
         failed = False
     finally:
         if failed:

@@ -37,6 +37,41 @@ def test_compose_file_is_valid(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def test_the_cluster_file_gives_every_service_two_replicas_on_three_nats_nodes(tmp_path):
+    """deploy/docker-compose.cluster.yml over the main file (what `make test-compose` runs for real): each
+    service twice, alike but for its name, on the three NATS nodes with streams kept on all three, and
+    Traefik given both replicas of each."""
+    env = ENV_EXAMPLE.read_text()
+    for required in ("POSTGRES_PASSWORD", "SECRET_KEY", "ADMIN_TOKEN", "INTERNAL_API_KEY", "QBT_PASSWORD"):
+        env = env.replace(f"\n{required}=\n", f"\n{required}=set-for-the-test\n")
+    env_file = tmp_path / ".env"
+    env_file.write_text(env + f"\nCHILLPROXY_ENV_FILE={env_file}\n")
+    cluster = DEPLOY / "docker-compose.cluster.yml"
+    result = subprocess.run(
+        ["docker-compose", "--env-file", str(env_file), "-f", str(COMPOSE), "-f", str(cluster), "config"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    nodes = "nats://nats:4222,nats://nats-2:4222,nats://nats-3:4222"
+    for service in SERVICES:
+        first, second = services[service.name], services[f"{service.name}-2"]
+        assert first["command"] == second["command"] == ["python", "-m", service.module]
+        for replica in (first, second):
+            assert replica["environment"]["NATS_URL"] == nodes and replica["environment"]["NATS_REPLICAS"] == "3"
+            assert {"nats", "nats-2", "nats-3", "postgres"} <= set(replica["depends_on"])
+            assert "/health" in " ".join(replica["healthcheck"]["test"])
+        assert first.get("volumes") == second.get("volumes")  # the same downloads folder
+        backends = services["traefik"]["environment"][f"{service.env_prefix}_URL"]
+        assert backends == f"http://{service.name}:8000,http://{service.name}-2:8000"
+    for node in ("nats", "nats-2", "nats-3"):
+        command = services[node]["command"]
+        assert "--cluster_name" in command and "--routes" in command, node
+    # the second replicas' template is the main file's own (compose cannot extend across depends_on)
+    assert yaml.safe_load(cluster.read_text())["x-service"] == load_compose()["x-service"]
+
+
 def test_compose_refuses_to_start_without_the_secrets(tmp_path):
     empty = tmp_path / ".env"
     empty.write_text("")
