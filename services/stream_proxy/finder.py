@@ -92,6 +92,7 @@ class ReleaseFinder:
         """The releases that are of the film or episode wanted (a .torrent read for those without a hash)."""
         hashed = await hash_releases(self.http, [r for r in releases if r.protocol == "torrent"])
         parsed = await self.parser.parse([h.release.title for h in hashed])
+        same = await self.parser.same_titles(wanted.title, [p.title for p in parsed])
         return [
             FoundRelease(
                 hash=item.info_hash,
@@ -100,8 +101,8 @@ class ReleaseFinder:
                 seeders=item.release.seeders or 0,
                 indexer=item.release.indexer,
             )
-            for item, names in zip(hashed, parsed, strict=True)
-            if matches(names, wanted.media, wanted.title, wanted.year)
+            for item, names, same_title in zip(hashed, parsed, same, strict=True)
+            if matches(names, wanted.media, wanted.year, same_title)
         ]
 
     async def _remember(self, key: str, found: list[FoundRelease], searched: int) -> None:

@@ -10,46 +10,21 @@ import select
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from functools import lru_cache
-
-from RTN import parse as rtn_parse
-from RTN import title_match
 
 from libs.cache import BoundedCache
 
 from .media_id import MediaId
+from .parsed import Parsed
+
+__all__ = ["Parsed", "TitleParser", "matches"]
 
 
-@dataclass(frozen=True)
-class Parsed:
-    raw: str
-    title: str
-    year: int | None
-    resolution: str
-    quality: str | None
-    seasons: tuple[int, ...]
-    episodes: tuple[int, ...]
-    languages: tuple[str, ...]
+def _in_worker(name: str, *args: object) -> object:
+    """Runs in a parsing worker: titles.py's `name` (imported there — preloaded by the fork server — never in
+    the service process)."""
+    from . import titles
 
-
-@lru_cache(maxsize=50_000)
-def parse_title(raw: str) -> Parsed:
-    data = rtn_parse(raw)
-    return Parsed(
-        raw=raw,
-        title=data.parsed_title or "",
-        year=data.year,
-        resolution=data.resolution or "unknown",
-        quality=data.quality,
-        seasons=tuple(data.seasons),
-        episodes=tuple(data.episodes),
-        languages=tuple(data.languages),
-    )
-
-
-def _parse_many(raws: list[str]) -> list[Parsed]:
-    return [parse_title(raw) for raw in raws]
+    return getattr(titles, name)(*args)
 
 
 def _exit_with(service_pid: int) -> None:
@@ -85,7 +60,8 @@ class TitleParser:
 
     def __init__(self, workers: int = 2, max_titles: int = 100_000) -> None:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])  # RTN imported once, in the fork server
+        # RTN imported once, in the fork server (its pages shared by the workers), never in the service
+        context.set_forkserver_preload([__name__, f"{__package__}.titles"])
         self._pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),)
         )
@@ -96,7 +72,9 @@ class TitleParser:
         """Start every worker now (the fork server imports RTN: ~0.4 s), not during a user's first search."""
         loop = asyncio.get_running_loop()
         samples = [[f"Warm.Up.S01E{n:02d}.720p"] for n in range(1, self._workers + 1)]
-        await asyncio.gather(*(loop.run_in_executor(self._pool, _parse_many, sample) for sample in samples))
+        await asyncio.gather(
+            *(loop.run_in_executor(self._pool, _in_worker, "parse_many", sample) for sample in samples)
+        )
 
     async def parse(self, raws: list[str]) -> list[Parsed]:
         # what is known now is kept here: another search may push it out of the cache while this one waits
@@ -106,20 +84,30 @@ class TitleParser:
             # about a millisecond a title: a new search's titles are shared between the workers
             loop = asyncio.get_running_loop()
             chunks = [missing[i :: self._workers] for i in range(min(self._workers, len(missing)))]
-            done = await asyncio.gather(*(loop.run_in_executor(self._pool, _parse_many, c) for c in chunks))
+            done = await asyncio.gather(
+                *(loop.run_in_executor(self._pool, _in_worker, "parse_many", c) for c in chunks)
+            )
             for parsed in (p for chunk in done for p in chunk):
                 found[parsed.raw] = parsed
                 self._known.set(parsed.raw, parsed)
         return [found[raw] for raw in raws]
 
+    async def same_titles(self, wanted: str | None, titles: list[str]) -> list[bool]:
+        """Whether each title is the one asked for (compared in a worker: the service holds no RTN)."""
+        if not wanted or not any(titles):
+            return [True] * len(titles)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, _in_worker, "same_titles", wanted, titles)
+
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)
 
 
-def matches(parsed: Parsed, media: MediaId, title: str | None, year: int | None) -> bool:
-    """Same title (when we know it), a year at most one off for films, the asked episode for series:
-    `S01E02`, a pack of season 1 (no episodes named), or a multi-episode release that includes it."""
-    if title and parsed.title and not title_match(title, parsed.title):
+def matches(parsed: Parsed, media: MediaId, year: int | None, same_title: bool = True) -> bool:
+    """Same title (`same_title`: TitleParser.same_titles), a year at most one off for films, the asked
+    episode for series: `S01E02`, a pack of season 1 (no episodes named), or a multi-episode release that
+    includes it."""
+    if not same_title:
         return False
     if not media.is_episode:
         if parsed.seasons or parsed.episodes:

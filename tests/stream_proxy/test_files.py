@@ -3,7 +3,7 @@
 from libs.torbox import path_in_torrent
 from services.stream_proxy.files import TorrentFile, is_content_video, pick_file
 from services.stream_proxy.media_id import MediaId
-from services.stream_proxy.parsing import parse_title
+from services.stream_proxy.titles import parse_title
 
 GB = 1_000_000_000
 

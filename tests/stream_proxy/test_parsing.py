@@ -12,7 +12,8 @@ import pytest
 
 from libs.embedded import wait_for
 from services.stream_proxy.media_id import MediaId
-from services.stream_proxy.parsing import TitleParser, matches, parse_title
+from services.stream_proxy.parsing import TitleParser, matches
+from services.stream_proxy.titles import parse_title, same_titles
 
 ROOT = Path(__file__).resolve().parents[2]
 MOVIE = MediaId("tt0133093")
@@ -38,12 +39,33 @@ EPISODE = MediaId("tt0944947", 1, 2)
     ],
 )
 def test_matches(raw, media, title, year, expected):
-    assert matches(parse_title(raw), media, title, year) is expected
+    parsed = parse_title(raw)
+    same = same_titles(title, [parsed.title])[0] if title else True
+    assert matches(parsed, media, year, same) is expected
 
 
 def test_parsed_fields():
     parsed = parse_title("Game.of.Thrones.S01.COMPLETE.1080p.BluRay")
     assert (parsed.title, parsed.resolution, parsed.seasons, parsed.episodes) == ("Game of Thrones", "1080p", (1,), ())
+
+
+def test_the_service_process_never_imports_rtn():
+    """RTN (and parsett) live in the parsing workers only: importing the service's app leaves them out."""
+    probe = (
+        "import sys, services.stream_proxy.app\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('RTN', 'PTT')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+async def test_titles_are_compared_in_a_worker():
+    parser = TitleParser(workers=1)
+    try:
+        assert await parser.same_titles("The Matrix", ["The Matrix", "The Matrix Reloaded", ""]) == [True, False, True]
+        assert await parser.same_titles(None, ["Anything"]) == [True]
+    finally:
+        parser.close()
 
 
 async def test_parsing_happens_in_a_worker_and_is_remembered():

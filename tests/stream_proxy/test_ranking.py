@@ -2,8 +2,8 @@
 
 from libs.schemas.stremio import Filters, FoundRelease
 from services.stream_proxy.files import TorrentFile
-from services.stream_proxy.parsing import parse_title
 from services.stream_proxy.ranking import Candidate, rank
+from services.stream_proxy.titles import parse_title
 
 GB = 1_000_000_000
 
