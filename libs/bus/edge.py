@@ -5,7 +5,7 @@ built (the same lifespan state the HTTP routes read as `request.state`) and undo
     HANDLERS = [
         Answer(POOL_KEY_GET, get_key),                       # async def get_key(state, request) -> reply
         Listen(POOL_CACHE_INVALIDATE, invalidate),           # async def invalidate(state, broadcast) -> None
-        Consume(POOL_USAGE, "pool-allocator-usage", store),  # async def store(state, events) -> None
+        Consume(subject=POOL_USAGE, durable="pool-allocator-usage", handler=store),  # (state, events) -> None
     ]
 """
 

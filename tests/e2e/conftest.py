@@ -3,15 +3,19 @@ kill and restart them), with the fakes as upstreams: what a user meets, reachabl
 
 from __future__ import annotations
 
+from collections import Counter
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import msgspec
 import pytest
 
+from libs.bus import Bus
 from libs.config import Settings
 from libs.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from libs.schemas import TorrentStatus
 from libs.schemas.stremio import AddonConfig, StoreConfig
 from services.indexer_stats.app import build as build_stats
 from services.indexer_stats.config import StatsConfig
@@ -35,6 +39,20 @@ from tests.support.traefik import behind_traefik
 
 POOL_KEY = "tb_pool_key_e2e_0000000001"  # the household's TorBox account: in the pool, and the shim's token
 SLOW_INDEXER_SECONDS = 4.0
+
+
+async def torrent_states(nats_url: str) -> dict[str, Counter]:
+    """Each torrent's states as JetStream holds them (`completed`: how many times it was reported so)."""
+    bus = await Bus.connect(nats_url, "e2e-test")
+    try:
+        state = (await bus.js.stream_info("TORRENT_STATUS")).state
+        counts: dict[str, Counter] = {}
+        for seq in range(state.first_seq, state.last_seq + 1):
+            status = msgspec.json.decode((await bus.js.get_msg("TORRENT_STATUS", seq)).data, type=TorrentStatus)
+            counts.setdefault(status.hash, Counter())[status.state] += 1
+        return counts
+    finally:
+        await bus.close()
 
 
 @dataclass

@@ -8,13 +8,10 @@ from __future__ import annotations
 from collections import Counter
 
 import asyncpg
-import msgspec
 
-from libs.bus import Bus
-from libs.schemas import TorrentStatus
 from libs.schemas.stremio import AddonConfig, StoreConfig
 from services.stream_proxy.addon_config import encode_config
-from tests.e2e.conftest import POOL_KEY, WholeStack
+from tests.e2e.conftest import POOL_KEY, WholeStack, torrent_states
 from tests.fakes.catalogue import THRONES
 from tests.support.asgi import eventually
 
@@ -142,14 +139,6 @@ def _on_disk(stack: WholeStack, info_hash: str) -> bool:
 
 
 async def _completed_statuses(stack: WholeStack, hashes: list[str]) -> dict[str, Counter] | None:
-    """Each torrent's states as JetStream holds them, once every torrent's `completed` is there."""
-    bus = await Bus.connect(stack.nats.url, "fault-test")
-    try:
-        state = (await bus.js.stream_info("TORRENT_STATUS")).state
-        counts: dict[str, Counter] = {h: Counter() for h in hashes}
-        for seq in range(state.first_seq, state.last_seq + 1):
-            status = msgspec.json.decode((await bus.js.get_msg("TORRENT_STATUS", seq)).data, type=TorrentStatus)
-            counts.setdefault(status.hash, Counter())[status.state] += 1
-    finally:
-        await bus.close()
-    return counts if all(counts[h]["completed"] for h in hashes) else None
+    """Each torrent's states, once every torrent's `completed` is there."""
+    counts = await torrent_states(stack.nats.url)
+    return counts if all(counts.get(h, Counter())["completed"] for h in hashes) else None

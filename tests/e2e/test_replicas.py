@@ -14,16 +14,13 @@ from collections import Counter
 
 import asyncpg
 import httpx
-import msgspec
 import psutil
 import pytest
 
-from libs.bus import Bus
 from libs.embedded import NatsCluster, free_port
-from libs.schemas import TorrentStatus
 from libs.schemas.stremio import AddonConfig, StoreConfig
 from services.stream_proxy.addon_config import encode_config
-from tests.e2e.conftest import POOL_KEY
+from tests.e2e.conftest import POOL_KEY, torrent_states
 from tests.fakes.catalogue import THRONES, stock
 from tests.fakes.cinemeta import FakeCinemeta
 from tests.fakes.jellyfin import FakeJellyfin
@@ -140,20 +137,6 @@ async def every_replica_healthy(ports: dict[str, int]) -> bool:
     return True
 
 
-async def completions(nats_url: str) -> Counter:
-    bus = await Bus.connect(nats_url, "replica-test")
-    try:
-        state = (await bus.js.stream_info("TORRENT_STATUS")).state
-        found: Counter = Counter()
-        for seq in range(state.first_seq, state.last_seq + 1):
-            status = msgspec.json.decode((await bus.js.get_msg("TORRENT_STATUS", seq)).data, type=TorrentStatus)
-            if status.state == "completed":
-                found[status.hash] += 1
-        return found
-    finally:
-        await bus.close()
-
-
 async def test_two_replicas_of_everything_on_a_nats_cluster_outlive_kills(tmp_path, own_postgres, cluster):
     prowlarr, torbox, cinemeta, jellyfin = (
         FakeProwlarr(),
@@ -239,8 +222,8 @@ async def test_two_replicas_of_everything_on_a_nats_cluster_outlive_kills(tmp_pa
     resumed = [r for h, _, r in torbox.cdn_fetches if r and r != "bytes=0-"]
     assert len(resumed) >= cut and all(int(r[6:].split("-")[0]) >= 500_000 for r in resumed)  # those cut
     assert not list(downloads.rglob("*.part"))
-    done = await completions(cluster.url)
-    assert all(done[h] == 1 for h, _ in journey.magnets), done  # each completed exactly once
+    states = await torrent_states(cluster.url)
+    assert all(states[h]["completed"] == 1 for h, _ in journey.magnets), states  # each completed exactly once
     told = {path for _, _, paths in jellyfin.calls for path in paths}
     assert all(any(name in path for path in told) for _, name in journey.magnets)
     assert await _usage_counted(own_postgres.dsn, 2) and len(journey.plays) == 2  # each play counted once

@@ -22,13 +22,19 @@ def documented_variables() -> set[str]:
     return {match.group(1) for match in found if match}
 
 
-def test_compose_file_is_valid(tmp_path):
-    assert shutil.which("docker-compose"), "make test installs Debian's docker-compose (tests/system-deps.sh)"
+def example_env(tmp_path: Path) -> Path:
+    """deploy/.env.example with the secrets compose insists on filled in."""
     env = ENV_EXAMPLE.read_text()
     for required in ("POSTGRES_PASSWORD", "SECRET_KEY", "ADMIN_TOKEN", "INTERNAL_API_KEY", "QBT_PASSWORD"):
         env = env.replace(f"\n{required}=\n", f"\n{required}=set-for-the-test\n")
     env_file = tmp_path / ".env"
     env_file.write_text(env + f"\nCHILLPROXY_ENV_FILE={env_file}\n")
+    return env_file
+
+
+def test_compose_file_is_valid(tmp_path):
+    assert shutil.which("docker-compose"), "make test installs Debian's docker-compose (tests/system-deps.sh)"
+    env_file = example_env(tmp_path)
     result = subprocess.run(
         ["docker-compose", "--env-file", str(env_file), "-f", str(COMPOSE), "config", "-q"],
         capture_output=True,
@@ -41,11 +47,7 @@ def test_the_cluster_file_gives_every_service_two_replicas_on_three_nats_nodes(t
     """deploy/docker-compose.cluster.yml over the main file (what `make test-compose` runs for real): each
     service twice, alike but for its name, on the three NATS nodes with streams kept on all three, and
     Traefik given both replicas of each."""
-    env = ENV_EXAMPLE.read_text()
-    for required in ("POSTGRES_PASSWORD", "SECRET_KEY", "ADMIN_TOKEN", "INTERNAL_API_KEY", "QBT_PASSWORD"):
-        env = env.replace(f"\n{required}=\n", f"\n{required}=set-for-the-test\n")
-    env_file = tmp_path / ".env"
-    env_file.write_text(env + f"\nCHILLPROXY_ENV_FILE={env_file}\n")
+    env_file = example_env(tmp_path)
     cluster = DEPLOY / "docker-compose.cluster.yml"
     result = subprocess.run(
         ["docker-compose", "--env-file", str(env_file), "-f", str(COMPOSE), "-f", str(cluster), "config"],
