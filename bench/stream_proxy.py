@@ -117,6 +117,7 @@ def main(args: argparse.Namespace) -> None:
         "PROWLARR_URL": urls["prowlarr"],
         "PROWLARR_API_KEY": urls["prowlarrApiKey"],
         "TORBOX_API_URL": urls["torbox"],
+        "TORBOX_REQUESTS_PER_MINUTE": str(10**9),  # as the fake's (--no-rate-limits): our speed is measured
         "CINEMETA_URL": urls["cinemeta"],
     }
     processes = []

@@ -36,6 +36,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     admin_token: str
     internal_api_key: str
     torbox_api_url: str
+    torbox_requests_per_minute: int
     prowlarr_url: str | None
     prowlarr_api_key: str | None
     cinemeta_url: str
@@ -172,6 +173,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         admin_token=env["ADMIN_TOKEN"],
         internal_api_key=env["INTERNAL_API_KEY"],
         torbox_api_url=env.get("TORBOX_API_URL") or "https://api.torbox.app",
+        torbox_requests_per_minute=_int(env, "TORBOX_REQUESTS_PER_MINUTE", 300),
         prowlarr_url=env.get("PROWLARR_URL") or None,
         prowlarr_api_key=env.get("PROWLARR_API_KEY") or None,
         cinemeta_url=env.get("CINEMETA_URL") or "https://v3-cinemeta.strem.io",

@@ -18,7 +18,9 @@ from libs.config import Settings
 from libs.db import PLATFORM_MIGRATIONS, create_pool, migrate, ping
 from libs.http import http_client
 from libs.leases import Leases
+from libs.ratelimit import SharedWindowLimiter
 from libs.telemetry import configure_tracing, get_logger
+from libs.torbox import REQUEST_WINDOW_SECONDS, TORBOX_REQUESTS_BUCKET, TorBoxClient
 
 log = get_logger("libs.runtime")
 
@@ -36,6 +38,13 @@ class Runtime:
     leases: Leases
     checks: dict[str, HealthCheck] = field(default_factory=dict)
     informational: set[str] = field(default_factory=set)
+
+    def torbox(self) -> TorBoxClient:
+        """A TorBox client whose requests keep each key's rate (300 a minute per endpoint by default) together
+        with every other process using that key."""
+        limit = (self.settings.torbox_requests_per_minute, REQUEST_WINDOW_SECONDS)
+        budget = SharedWindowLimiter(self.bus, TORBOX_REQUESTS_BUCKET, limit, batch=10)
+        return TorBoxClient(self.http, self.settings.torbox_api_url, budget=budget)
 
     def add_check(self, name: str, check: HealthCheck, *, critical: bool = True) -> None:
         """A check shown by /health; only critical ones turn it to 503 when they fail."""

@@ -4,10 +4,11 @@ header, never in a URL that could be logged (the one exception, `requestdl`, is 
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import httpx
 import msgspec
@@ -17,6 +18,12 @@ from libs.schemas.torbox import AccountTorrent, CachedTorrent
 # `createtorrent` per key: 60 an hour and 10 a minute at the edge (reference: stremio_anchors §4.5)
 TORBOX_ADD_LIMITS = ((60, 3600.0), (10, 60.0))
 TORBOX_ADDS_BUCKET = "torbox-adds"  # NATS KV: each key's recent adds, shared by every process using it
+# every endpoint: 300 requests a minute per key by default (TORBOX_REQUESTS_PER_MINUTE) — counted over 61 s
+# here, as a call reaches TorBox a little after it is counted and must still have left TorBox's minute
+# when it leaves ours
+REQUEST_WINDOW_SECONDS = 61.0
+TORBOX_REQUESTS_BUCKET = "torbox-requests"  # NATS KV: each key's recent requests per endpoint
+BUDGET_WAIT = 2.0  # seconds a call waits for its key's request budget before it is refused as TorBox would
 
 LIST_PAGE = 1000  # what `mylist` answers at most at once (its default `limit`)
 MAX_LISTED = 100_000  # an account listing stops here, whatever TorBox keeps answering
@@ -81,14 +88,26 @@ def _id(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+class Budget(Protocol):
+    """A key's request budget (`libs.ratelimit.SharedWindowLimiter`): None when a call may go now, else the
+    seconds until one may."""
+
+    async def acquire(self, key: str, scope: str = "") -> float | None: ...
+
+
 class TorBoxClient:
-    def __init__(self, http: httpx.AsyncClient, base_url: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, base_url: str, timeout: float = 10.0, budget: Budget | None = None
+    ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.budget = budget
 
     async def call(self, method: str, path: str, key: str, **kwargs: Any) -> tuple[Any, float]:
         """(data, elapsed ms) of `/v1/api/{path}`; `TorBoxError` for anything but success."""
+        if self.budget is not None:
+            await self._within_budget(key, path)
         started = time.perf_counter()
         try:
             response = await self.http.request(
@@ -113,6 +132,16 @@ class TorBoxClient:
         if response.status_code >= 400 or not body.success:
             raise TorBoxError(response.status_code, body.error or "UNKNOWN_ERROR", body.detail)
         return body.data, elapsed
+
+    async def _within_budget(self, key: str, path: str) -> None:
+        """Wait a moment for the key's budget of requests to `path`; past `BUDGET_WAIT`, refused here as TorBox
+        would refuse it (a 429 with the wait), without spending a request on being told so."""
+        waited = 0.0
+        while (wait := await self.budget.acquire(key, path)) is not None:  # type: ignore[union-attr]
+            if waited + wait > BUDGET_WAIT:
+                raise TorBoxError(429, "RATE_LIMITED", "the key's requests to TorBox are spent for now", wait)
+            await asyncio.sleep(wait)
+            waited += wait
 
     async def me(self, key: str) -> tuple[dict[str, Any], float]:
         return await self.call("GET", "user/me", key)

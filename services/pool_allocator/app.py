@@ -14,7 +14,6 @@ from libs.crypto import SecretBox
 from libs.retention import keep_pruned
 from libs.runtime import Runtime
 from libs.tasks import background
-from libs.torbox import TorBoxClient
 from libs.web import create_app
 
 from .activity import ActivityRecorder
@@ -52,7 +51,7 @@ class PoolAllocator:
         self.admin = Admin(db, self.box, self.config, self.invalidator)
         self.usage = UsageLog(db, bus)
         self.sessions = StreamSessions(db, self.config.stream_ttl_minutes)
-        torbox = TorBoxClient(runtime.http, self.settings.torbox_api_url)
+        torbox = runtime.torbox()
         self.health = HealthMonitor(db, self.box, torbox, self.config, self.invalidator)
         self.reclaimer = Reclaimer(db, self.config, self.invalidator)
         jobs = background(

@@ -16,7 +16,6 @@ from libs.config import Settings, service_settings
 from libs.outbox import Outbox
 from libs.runtime import Runtime
 from libs.tasks import background
-from libs.torbox import TorBoxClient
 from libs.web import create_app
 
 from . import repository as repo
@@ -68,7 +67,7 @@ class QbtShim:
         self.db = runtime.db
         outbox = Outbox(runtime.db, runtime.bus, "qbt_outbox")
         events = StatusEvents(outbox)
-        torbox = TorBoxClient(runtime.http, self.settings.torbox_api_url)
+        torbox = runtime.torbox()
         key = ShimKey(runtime.bus, outbox.add, self.settings.qbt_torbox_token, self.settings.qbt_pool_user)
         side = TorBoxSide(runtime.db, torbox, key, events, self.config)
         self.cloud = CloudWorker(side, runtime.leases)

@@ -19,7 +19,6 @@ from libs.prowlarr import ProwlarrClient
 from libs.runtime import Runtime
 from libs.schemas.stremio import Availability, FoundReleases
 from libs.tasks import background
-from libs.torbox import TorBoxClient
 from libs.web import create_app
 
 from .addon_config import ConfigSealer
@@ -51,7 +50,7 @@ class StreamProxy:
         settings, config, bus = self.settings, self.config, runtime.bus
         parser = TitleParser()
         await parser.start()
-        torbox = TorBoxClient(runtime.http, settings.torbox_api_url)
+        torbox = runtime.torbox()
         prowlarr = None
         if settings.prowlarr_url and settings.prowlarr_api_key:
             prowlarr = ProwlarrClient(runtime.http, settings.prowlarr_url, settings.prowlarr_api_key)
