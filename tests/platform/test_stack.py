@@ -83,7 +83,7 @@ async def test_run_stop_and_run_again(launcher_factory, tmp_path):
         if p.cmdline()[-1:] == ["services.stream_proxy"]
     ]  # fmt: skip
     workers = proxy.children(recursive=True)
-    assert workers  # its title-parsing fork server and workers
+    assert len(workers) == 2  # its two title-parsing workers
     proxy.kill()
     second.wait_for("stream-proxy exited")
     health = f"http://127.0.0.1:{state['services']['stream-proxy']}/health"

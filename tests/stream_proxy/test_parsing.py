@@ -14,6 +14,7 @@ from libs.embedded import wait_for
 from services.stream_proxy.media_id import MediaId
 from services.stream_proxy.parsing import TitleParser, matches
 from services.stream_proxy.titles import parse_title, same_titles
+from services.stream_proxy.workers import WorkerFailed, WorkerPool
 
 ROOT = Path(__file__).resolve().parents[2]
 MOVIE = MediaId("tt0133093")
@@ -116,8 +117,8 @@ async def test_the_workers_hold_none_of_the_services_sockets():
         parser = TitleParser(workers=2)
         try:
             await parser.start()
-            workers = list(parser._pool._processes)
-            assert len(workers) == 2  # both started before any search
+            workers = parser.worker_pids
+            assert len(set(workers)) == 2  # both started before any search
             for pid in workers:
                 assert not _socket_inodes(pid) & ours, f"worker {pid} inherited the service's sockets"
         finally:
@@ -139,14 +140,14 @@ asyncio.run(main())
 
 
 def test_the_workers_end_when_the_service_is_killed():
-    """A crashed stream-proxy restarted by `make run` must not leave its workers and fork server behind."""
+    """A crashed stream-proxy restarted by `make run` must not leave its workers behind."""
     service = subprocess.Popen(
         [sys.executable, "-c", SERVICE_WITH_A_PARSER], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
     try:
         assert service.stdout.readline().strip() == "ready"
         helpers = psutil.Process(service.pid).children(recursive=True)
-        assert len(helpers) >= 3  # the fork server and two workers (and multiprocessing's resource tracker)
+        assert len(helpers) == 2  # the two workers (the second forked by the first), nothing else
     finally:
         service.kill()
         service.wait()
@@ -155,3 +156,43 @@ def test_the_workers_end_when_the_service_is_killed():
         return not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in helpers)
 
     wait_for(all_ended, 20, "the workers to end")
+
+
+async def test_a_worker_that_dies_is_replaced_and_the_call_answered():
+    parser = TitleParser(workers=1)
+    try:
+        await parser.start()
+        (first,) = parser.worker_pids
+        os.kill(first, 9)
+        parsed = await parser.parse(["The.Matrix.1999.1080p.BluRay"])
+        assert parsed[0].resolution == "1080p"
+        assert parser.worker_pids != [first]
+    finally:
+        parser.close()
+
+
+async def test_a_call_given_up_by_its_caller_leaves_no_answer_behind():
+    """A player closing its connection cancels the search: the worker's answer to it must not be read by
+    the next call as its own."""
+    parser = TitleParser(workers=1)
+    try:
+        await parser.start()
+        given_up = asyncio.ensure_future(parser.parse([f"Given.Up.{n}.2001.720p" for n in range(300)]))
+        await asyncio.sleep(0.01)
+        given_up.cancel()
+        parsed = await parser.parse(["Next.Call.S01E02.2160p"])
+        assert [(p.raw, p.resolution) for p in parsed] == [("Next.Call.S01E02.2160p", "2160p")]
+    finally:
+        parser.close()
+
+
+async def test_a_call_the_worker_cannot_answer_is_an_error_and_the_worker_goes_on():
+    pool = WorkerPool(1)
+    try:
+        with pytest.raises(WorkerFailed, match="KeyError"):
+            await pool.call("no_such_function", (), list[bool])
+        with pytest.raises(WorkerFailed, match="TypeError"):
+            await pool.call("same_titles", (1,), list[bool])
+        assert await pool.call("same_titles", ("Heat", ["Heat", "Cold"]), list[bool]) == [True, False]
+    finally:
+        pool.close()
