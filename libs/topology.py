@@ -25,7 +25,7 @@ SERVICES: tuple[ServiceInfo, ...] = (
     ServiceInfo("stream-proxy", "services.stream_proxy", 8101, ("/stremio",)),
     ServiceInfo("pool-allocator", "services.pool_allocator", 8102, ("/pool", "/api/v1/internal/pool")),
     ServiceInfo("indexer-stats", "services.indexer_stats", 8103, ("/indexers",)),
-    ServiceInfo("notifier", "services.notifier", 8104, ("/settings/integrations", "/downloads")),
+    ServiceInfo("notifier", "services.notifier", 8104, ("/settings/integrations", "/downloads", "/hooks")),
     ServiceInfo("qbt-shim", "services.qbt_shim", 8105, ("/api/v2", "/widget")),
 )
 

@@ -14,6 +14,9 @@ Url = Annotated[str, Meta(max_length=500, pattern=r"^(https?://[^\s/]+(/[^\s]*)?
 ApiKey = Annotated[str, Meta(max_length=256, pattern=r"^[^\s]*$")]
 MappedPath = Annotated[str, Meta(min_length=1, max_length=1000, pattern=r"^/")]
 CoalesceSeconds = Annotated[float, Meta(ge=0, le=3600)]
+# when the media servers are told: a download finishing (its download-folder paths), Sonarr or Radarr
+# importing it (its library paths, by their webhook), or both
+RefreshOn = Literal["download", "import", "both"]
 
 
 class MediaServer(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -40,6 +43,7 @@ class Integrations(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     emby: MediaServer = msgspec.field(default_factory=MediaServer)
     path_mappings: Annotated[list[PathMapping], Meta(max_length=50)] = []
     coalesce_seconds: CoalesceSeconds = 30.0
+    refresh_on: RefreshOn = "both"
 
 
 class IntegrationsPatch(Body):
@@ -49,6 +53,31 @@ class IntegrationsPatch(Body):
     emby: MediaServerPatch | UnsetType = UNSET
     path_mappings: Annotated[list[PathMapping], Meta(max_length=50)] | UnsetType = UNSET
     coalesce_seconds: CoalesceSeconds | UnsetType = UNSET
+    refresh_on: RefreshOn | UnsetType = UNSET
+
+
+class HookEvent(View):
+    """The last event a Sonarr or Radarr webhook brought."""
+
+    event_type: str
+    instance_name: str | None
+    title: str | None
+    paths: int  # library paths it queued for the media servers
+    handled: bool  # an event type the notifier acts on (or a Test)
+    received_at: datetime
+
+
+class ArrHook(View):
+    path: str  # where Sonarr or Radarr posts, below the address they reach Chillproxy at
+    last_event: HookEvent | None
+
+
+class ArrHooks(View):
+    """What to paste into Sonarr's and Radarr's Settings → Connect → Webhook."""
+
+    token: str  # `?token=` in the URL, or the password of the webhook's Basic login
+    sonarr: ArrHook
+    radarr: ArrHook
 
 
 class ConnectionTest(View, omit_defaults=True):

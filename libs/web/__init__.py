@@ -1,7 +1,7 @@
 """HTTP for the services: the app factory, JSON errors, body decoding and limits, auth guards."""
 
 from .app import Setup, create_app, json_response, runtime_of
-from .auth import require_admin, require_admin_page, require_bearer, require_header_key
+from .auth import require_admin, require_admin_page, require_bearer, require_header_key, require_shared_secret
 from .body import BodyLimitMiddleware, decode, read_json
 from .edge import ascii_int
 from .errors import ApiError, error_response
@@ -20,5 +20,6 @@ __all__ = [
     "require_admin_page",
     "require_bearer",
     "require_header_key",
+    "require_shared_secret",
     "runtime_of",
 ]

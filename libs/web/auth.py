@@ -34,6 +34,29 @@ def require_header_key(request: Request, header: str, key: str) -> None:
         raise ApiError(403, f"the {header} header is not valid")
 
 
+def require_shared_secret(request: Request, secret: str) -> None:
+    """A caller that can only be given a URL and a login — a webhook (Sonarr's, Radarr's): the secret as the
+    `token` query parameter, the password of HTTP Basic (any user name), or an `X-Api-Key` header. 401
+    without it and with a wrong one alike: the sender's settings are what to fix."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    given = request.query_params.get("token") or request.headers.get("x-api-key")
+    if given is None and scheme.lower() == "basic":
+        given = _basic_password(value)
+    if not _matches(given, secret):
+        raise ApiError(
+            401,
+            "the webhook token is missing or wrong: paste the URL shown on the integrations page",
+            headers={"WWW-Authenticate": 'Basic realm="Chillproxy webhooks", charset="UTF-8"'},
+        )
+
+
+def _basic_password(value: str) -> str:
+    try:
+        return base64.b64decode(value.strip(), validate=True).decode().partition(":")[2]
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+
+
 def require_admin_page(request: Request, token: str) -> None:
     """For pages a browser opens: the admin token as a bearer token, or as the password of HTTP Basic
     (the browser asks for it; any user name). 401 asks for Basic so the browser shows its login box."""
@@ -41,11 +64,7 @@ def require_admin_page(request: Request, token: str) -> None:
     if scheme.lower() == "bearer" and _matches(value.strip(), token):
         return
     if scheme.lower() == "basic":
-        try:
-            _, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            password = ""
-        if _matches(password, token):
+        if _matches(_basic_password(value), token):
             return
         raise ApiError(403, "the admin token is not valid")
     raise ApiError(

@@ -21,6 +21,7 @@ from libs.web import create_app
 from .config import NotifierConfig, retention
 from .downloads import Downloads
 from .handlers import HANDLERS
+from .hooks import Hooks
 from .media_servers import MediaServerClient
 from .refresh import Refresher
 from .routes import ROUTES
@@ -45,6 +46,7 @@ class Notifier:
         self.store = SettingsStore(runtime.db, box)
         self.media = MediaServerClient(runtime.http)
         self.refresher = Refresher(runtime.db, self.store, self.media, self.config.tick_seconds)
+        self.hooks = Hooks(runtime.db, self.refresher, self.settings.secret_key)
         outbox = Outbox(runtime.db, runtime.bus, "notifier_outbox")
         self.downloads = Downloads(runtime.db, box, runtime.http, outbox)
         self.downloads.on_completed = self.refresher.completed

@@ -71,9 +71,10 @@ class MediaServerClient:
             return ConnectionTest(ok=False, error=f"{target.name} answered with something that is not its API")
         return ConnectionTest(ok=True, server_name=info.ServerName, version=info.Version)
 
-    async def files_updated(self, target: Target, paths: list[str]) -> None:
-        """Tell the server exactly which files appeared: it rescans only the folders that hold them."""
-        updates = [{"Path": path, "UpdateType": "Created"} for path in paths]
+    async def files_updated(self, target: Target, changes: list[tuple[str, str]]) -> None:
+        """Tell the server exactly which files appeared, changed or went ((path, Created | Modified |
+        Deleted)): it rescans only the folders that hold them (Jellyfin reads no more than the path)."""
+        updates = [{"Path": path, "UpdateType": change} for path, change in changes]
         await self._call(target, "POST", "/Library/Media/Updated", json={"Updates": updates})
 
     async def refresh_all(self, target: Target) -> None:

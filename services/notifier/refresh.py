@@ -1,7 +1,10 @@
-"""Media servers told about finished downloads, in one call per server per window.
+"""Media servers told about finished downloads and about what Sonarr and Radarr imported, in one call per
+server per window.
 
 A completion (`torrent.status` from qbt-shim, or a tracked client's download) puts its file paths — mapped
-to each enabled server's view — into `notifier_refresh_queue` before its event is acknowledged. The flusher
+to each enabled server's view — into `notifier_refresh_queue` before its event is acknowledged; so does a
+Sonarr or Radarr webhook, with the library paths it carries (files imported, renamed or deleted), as the
+`refreshOn` setting chooses. The flusher
 sends a server everything that waited once the oldest entry is `coalesceSeconds` old: one
 `/Library/Media/Updated` with the file paths (never folders: Jellyfin widens sibling folders to the whole
 library), or one `/Library/Refresh` when some completion had no path. A failed call stays queued and is
@@ -17,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from libs.schemas import TorrentStatus
+from libs.schemas.notifier import Integrations
 from libs.tasks import log_failure, nap
 from libs.telemetry import get_logger
 
@@ -54,22 +58,37 @@ class Refresher:
                 await self.completed(event.files or ([event.content_path] if event.content_path else []))
 
     async def completed(self, paths: list[str], connection: asyncpg.Connection | None = None) -> None:
-        """Queue these finished files for every enabled server (no path: a full refresh); inside the
-        transaction of `connection` when given, so the completion and its refresh commit together."""
+        """Queue these finished files for every enabled server (no path: a full refresh), unless only imports
+        are to be told; inside the transaction of `connection` when given, so the completion and its refresh
+        commit together."""
         settings = await self.settings.get()
-        rows = []
-        for name in SERVERS:
-            if target_of(name, getattr(settings, name)) is None:
-                continue
-            mapped = [map_path(p, settings.path_mappings) for p in paths] or [""]
-            rows += [(name, path) for path in mapped]
-        if rows:
-            # a path already waiting keeps its place: the window runs from the first completion
-            await repo.queue_refreshes(connection or self.db, rows)
-            if connection is None:
-                self._wake.set()
-            else:  # visible once the caller's transaction commits, a moment from now
-                asyncio.get_running_loop().call_later(0.5, self._wake.set)
+        if settings.refresh_on != "import":
+            await self._queue(settings, [(path, "Created") for path in paths] or [("", "Created")], connection)
+
+    async def imported(self, changes: Sequence[tuple[str, str]]) -> int:
+        """Queue what Sonarr or Radarr changed in the library ((path, Created | Modified | Deleted)), unless
+        only downloads are to be told: how many paths were queued for each server."""
+        settings = await self.settings.get()
+        if settings.refresh_on == "download" or not changes:
+            return 0
+        return await self._queue(settings, changes, None)
+
+    async def _queue(
+        self, settings: Integrations, changes: Sequence[tuple[str, str]], connection: asyncpg.Connection | None
+    ) -> int:
+        servers = [name for name in SERVERS if target_of(name, getattr(settings, name)) is not None]
+        # as the servers see the paths; a path named twice takes its last change
+        mapped = {map_path(path, settings.path_mappings) if path else "": change for path, change in changes}
+        rows = [(name, path, change) for name in servers for path, change in mapped.items()]
+        if not rows:
+            return 0
+        # a path already waiting keeps its place: the window runs from the first completion
+        await repo.queue_refreshes(connection or self.db, rows)
+        if connection is None:
+            self._wake.set()
+        else:  # visible once the caller's transaction commits, a moment from now
+            asyncio.get_running_loop().call_later(0.5, self._wake.set)
+        return len(mapped)
 
     async def run(self) -> None:
         """Asleep until a completion is queued, then until the oldest waiting path is due (its window, or its
@@ -104,7 +123,7 @@ class Refresher:
             if full:
                 await self.client.refresh_all(target)
             else:
-                await self.client.files_updated(target, paths)
+                await self.client.files_updated(target, list(zip(paths, row.changes, strict=True)))
         except MediaServerError as error:
             attempts = row.attempts + 1
             retry_at = now + timedelta(seconds=backoff_seconds(attempts))

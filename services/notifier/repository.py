@@ -60,7 +60,18 @@ class FailingClient(msgspec.Struct, frozen=True):
 class DueRefresh(msgspec.Struct, frozen=True):
     server: str
     paths: list[str]
+    changes: list[str]  # each path's: Created, Modified or Deleted
     attempts: int
+
+
+class HookEventRow(msgspec.Struct, frozen=True):
+    source: str
+    event_type: str
+    instance_name: str | None
+    title: str | None
+    paths: int
+    handled: bool
+    received_at: datetime
 
 
 # settings
@@ -205,10 +216,15 @@ async def update_downloads(db: Db, rows: list[tuple[Any, ...]]) -> None:
 # the media servers' refresh queue
 
 
-async def queue_refreshes(db: Db, rows: list[tuple[str, str]]) -> None:
-    """(server, path) pairs; a path already waiting keeps its place (the window runs from its first)."""
+async def queue_refreshes(db: Db, rows: list[tuple[str, str, str]]) -> None:
+    """(server, path, change) rows; a path already waiting keeps its place (the window runs from its first)
+    and takes the latest change (a file deleted, then imported again, is there)."""
     await db.executemany(
-        "INSERT INTO notifier_refresh_queue (server, path) VALUES ($1, $2) ON CONFLICT DO NOTHING", rows
+        """
+        INSERT INTO notifier_refresh_queue (server, path, change) VALUES ($1, $2, $3)
+        ON CONFLICT (server, path) DO UPDATE SET change = excluded.change
+        """,
+        rows,
     )
 
 
@@ -227,9 +243,11 @@ async def claim_due_refreshes(db: Db, now: datetime, window: timedelta, hold_sec
         ), held AS (
             UPDATE notifier_refresh_queue q SET next_try_at = $1 + make_interval(secs => $3)
             FROM taken WHERE q.server = taken.server AND q.path = taken.path
-            RETURNING q.server, q.path, q.attempts
+            RETURNING q.server, q.path, q.change, q.attempts
         )
-        SELECT server, array_agg(path ORDER BY path) AS paths, max(attempts) AS attempts FROM held GROUP BY server
+        SELECT server, array_agg(path ORDER BY path) AS paths, array_agg(change ORDER BY path) AS changes,
+               max(attempts) AS attempts
+        FROM held GROUP BY server
         """,
         now,
         now - window,
@@ -280,3 +298,35 @@ async def log_refresh(db: Db, server: str, paths: int, full: bool, error: str | 
         error is None,
         error,
     )
+
+
+# the webhooks of Sonarr and Radarr
+
+
+async def record_hook_event(
+    db: Db, source: str, event_type: str, instance_name: str | None, title: str | None, paths: int, handled: bool
+) -> HookEventRow:
+    row = await db.fetchrow(
+        """
+        INSERT INTO notifier_hook_events (source, event_type, instance_name, title, paths, handled)
+        VALUES ($1, $2, $3, $4, $5, $6) RETURNING *
+        """,
+        source,
+        event_type,
+        instance_name,
+        title,
+        paths,
+        handled,
+    )
+    return row_as(HookEventRow, row)
+
+
+async def last_hook_events(db: Db) -> dict[str, HookEventRow]:
+    """The last event of each source."""
+    rows = await db.fetch(
+        """
+        SELECT DISTINCT ON (source) source, event_type, instance_name, title, paths, handled, received_at
+        FROM notifier_hook_events ORDER BY source, id DESC
+        """
+    )
+    return {row.source: row for row in rows_as(HookEventRow, rows)}

@@ -1,6 +1,7 @@
-"""notifier's HTTP edge (admin token): the integrations document and its page, the media servers' connection
-tests, the download clients and the downloads they follow. Each endpoint reads the service built at start-up
-(`request.state.notifier`); refusals are the decisions' domain errors, answered by libs.web's one table."""
+"""notifier's HTTP edge: the integrations document and its page, the media servers' connection tests, the
+download clients and the downloads they follow (admin token); Sonarr's and Radarr's webhooks (their token).
+Each endpoint reads the service built at start-up (`request.state.notifier`); refusals are the decisions'
+domain errors, answered by libs.web's one table."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from libs.schemas.notifier import (
     GrabRequest,
     IntegrationsPatch,
 )
-from libs.web import json_response, read_json, require_admin, require_admin_page
+from libs.web import json_response, read_json, require_admin, require_admin_page, require_shared_secret
 
+from .hooks import Source, read_event
 from .media_servers import Target
 from .page import settings_page
 from .settings import masked
@@ -99,6 +101,20 @@ async def grab(request: Request) -> Response:
     return json_response(view, 201)
 
 
+def hook(source: Source):
+    async def receive(request: Request) -> Response:
+        notifier: Notifier = request.state.notifier
+        require_shared_secret(request, notifier.hooks.token)
+        event = read_event(source, await request.body())
+        return json_response(await notifier.hooks.receive(source, event))
+
+    return receive
+
+
+async def hooks(request: Request) -> Response:
+    return json_response(await admin(request).hooks.view())
+
+
 async def page(request: Request) -> Response:
     require_admin_page(request, request.state.notifier.settings.admin_token)
     return HTMLResponse(settings_page(), headers={"Cache-Control": "no-store"})
@@ -114,6 +130,7 @@ ROUTES = [
             Route("/", page, methods=["GET"]),
             Route("/test-jellyfin", tester("jellyfin"), methods=["POST"]),
             Route("/test-emby", tester("emby"), methods=["POST"]),
+            Route("/hooks", hooks, methods=["GET"]),
         ],
     ),
     Route("/downloads", list_downloads, methods=["GET"]),
@@ -127,6 +144,13 @@ ROUTES = [
             Route("/clients/{id}", update_client, methods=["PATCH"]),
             Route("/clients/{id}", delete_client, methods=["DELETE"]),
             Route("/clients/{id}/test", test_client, methods=["POST"]),
+        ],
+    ),
+    Mount(
+        "/hooks",
+        routes=[  # Sonarr's webhook may be set to PUT
+            Route("/sonarr", hook("sonarr"), methods=["POST", "PUT"]),
+            Route("/radarr", hook("radarr"), methods=["POST", "PUT"]),
         ],
     ),
 ]

@@ -78,6 +78,7 @@ class SettingsStore:
                 coalesce_seconds=current.coalesce_seconds
                 if patch.coalesce_seconds is UNSET
                 else patch.coalesce_seconds,
+                refresh_on=current.refresh_on if patch.refresh_on is UNSET else patch.refresh_on,
             )
             sealed = msgspec.structs.replace(
                 updated, jellyfin=_sealed(updated.jellyfin, self.box), emby=_sealed(updated.emby, self.box)

@@ -5,7 +5,8 @@
 - `GET /System/Info` (auth), `GET /System/Info/Public` (anonymous), `POST /Library/Media/Updated`
   (`{"Updates": [{"Path", "UpdateType"}]}`, case-insensitive; a missing path is a 400) → 204,
   `POST /Library/Refresh` → 204.
-- `down`: every call 503; `calls` keeps (time, path, body) of the library calls.
+- `down`: every call 503; `calls` keeps (time, path, body) of the library calls, `updates` each (Path,
+  UpdateType) told (Jellyfin ignores the type; Emby reads `Created|Modified|Deleted`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class FakeJellyfin:
         self.name = name
         self.down = False
         self.calls: list[tuple[float, str, Any]] = []
+        self.updates: list[tuple[str, str | None]] = []
         self.base_url = "http://jellyfin.invalid"
         self.app = Starlette(
             routes=[
@@ -79,11 +81,13 @@ class FakeJellyfin:
             body = msgspec.json.decode(await request.body())
             updates = body.get("Updates") or body.get("updates") or []
             paths = [u.get("Path") or u.get("path") for u in updates]
+            kinds = [u.get("UpdateType") or u.get("updateType") for u in updates]
         except (msgspec.DecodeError, AttributeError):
             return Response(b"", 400)
         if not paths or any(not p for p in paths):
             return Response(b"", 400)
         self.calls.append((time.monotonic(), "/Library/Media/Updated", paths))
+        self.updates += list(zip(paths, kinds, strict=True))
         return Response(status_code=204)
 
     async def recorded(self, request: Request) -> Response:

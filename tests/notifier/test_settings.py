@@ -21,6 +21,7 @@ async def test_defaults_then_partial_updates_with_the_key_masked_and_encrypted(n
         "emby": {"enabled": False, "url": "", "apiKey": ""},
         "pathMappings": [],
         "coalesceSeconds": 30.0,
+        "refreshOn": "both",
     }
     key = "jellyfin-secret-key-123456"
     shown = await notifier.configure(jellyfin={"enabled": True, "url": "http://jf:8096", "apiKey": key})
