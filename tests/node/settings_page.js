@@ -1,5 +1,6 @@
 // Drives the notifier's settings page in Debian's Chromium: logs in (Basic, the admin token as password),
-// fills Jellyfin's fields and a path mapping, saves, tests the connection, prints what the page shows.
+// fills Jellyfin's fields and a path mapping, saves, tests the connection, reads the Sonarr webhook's URL and
+// last event, prints what the page shows.
 // Usage: node settings_page.js <url> <admin token> <json of choices>
 const { launch } = require("./browser");
 
@@ -13,6 +14,10 @@ const { launch } = require("./browser");
     await page.goto(url);
     await page.waitForFunction(() => document.getElementById("coalesce").value !== "");
     const loaded = await page.inputValue("#coalesce");
+    await page.waitForFunction(() => document.getElementById("hook-sonarr").value !== "");
+    const sonarrHook = await page.inputValue("#hook-sonarr");
+    const sonarrLast = (await page.textContent("#hook-sonarr-last")).trim();
+    await page.selectOption("#refreshOn", choices.refreshOn);
     await page.check("#jellyfin [name=enabled]");
     await page.fill("#jellyfin [name=url]", choices.url);
     await page.fill("#jellyfin [name=apiKey]", choices.apiKey);
@@ -30,7 +35,7 @@ const { launch } = require("./browser");
     await page.click("#save");
     await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Not saved"));
     const refused = (await page.textContent("#status")).trim();
-    process.stdout.write(JSON.stringify({ loaded, saved, keyShown, tested, refused }));
+    process.stdout.write(JSON.stringify({ loaded, saved, keyShown, tested, refused, sonarrHook, sonarrLast }));
   } finally {
     await browser.close();
   }

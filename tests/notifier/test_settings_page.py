@@ -8,6 +8,8 @@ from pathlib import Path
 import httpx
 
 from libs.crypto import MASK
+from services.notifier.hooks import hooks_token
+from tests.fakes import arr_webhooks as arr
 
 DRIVER = Path(__file__).resolve().parents[1] / "node" / "settings_page.js"
 
@@ -29,17 +31,26 @@ async def drive(url: str, token: str, choices: dict) -> dict:
 
 async def test_the_page_saves_tests_and_explains(notifier):
     jellyfin = notifier.jellyfin
+    token = hooks_token(notifier.settings.secret_key)
+    async with httpx.AsyncClient() as sonarr:  # Sonarr's Test button, before the page is opened
+        await sonarr.post(f"{notifier.base}/hooks/sonarr?token={token}", json=arr.sonarr_test())
     shown = await drive(
         f"{notifier.base}/settings/integrations/",
         notifier.settings.admin_token,
-        {"url": jellyfin.base_url, "apiKey": jellyfin.api_key, "mappings": "/downloads => /media", "coalesce": 12},
-    )
+        {
+            "url": jellyfin.base_url, "apiKey": jellyfin.api_key, "mappings": "/downloads => /media", "coalesce": 12,
+            "refreshOn": "import",
+        },
+    )  # fmt: skip
+    assert shown["sonarrHook"] == f"{notifier.base}/hooks/sonarr?token={token}"
+    assert shown["sonarrLast"].startswith("Test (Test Title) from Sonarr") and "0 path(s) queued" in shown["sonarrLast"]
     assert shown["loaded"] == "30" and shown["saved"] == "Saved."
     assert shown["keyShown"] == MASK + jellyfin.api_key[-4:]
     assert shown["tested"] == "Connected to fake Jellyfin 12.0.0"
     assert shown["refused"].startswith("Not saved: emby.url")
     document = (await notifier.client.get("/settings/integrations")).json()
     assert document["pathMappings"] == [{"from": "/downloads", "to": "/media"}] and document["coalesceSeconds"] == 12
+    assert document["refreshOn"] == "import"
     assert document["jellyfin"]["enabled"] is True and document["emby"]["enabled"] is False
     async with httpx.AsyncClient(base_url=notifier.base) as anonymous:
         page = await anonymous.get("/settings/integrations/")
