@@ -1,5 +1,6 @@
 """The wire vocabulary: every message and HTTP body shared between services, and every subject name."""
 
+from .alerts import Alert, AlertState
 from .base import Body, ErrorBody, Event, View, Wire
 from .download import DownloadState, DownloadStatus
 from .indexer import IndexerSearch, IndexerStatus, RankedIndexer, RankingReply, RankingRequest
@@ -15,6 +16,7 @@ from .pool import (
     UsageEvent,
 )
 from .subjects import (
+    ALERT_RAISED,
     BROADCAST_SUBJECTS,
     DOWNLOAD_STATUS,
     EVENT_SUBJECTS,
@@ -38,6 +40,7 @@ from .subjects import (
 from .torrent import TorrentState, TorrentStatus, WorkAvailable
 
 __all__ = [
+    "ALERT_RAISED",
     "BROADCAST_SUBJECTS",
     "DOWNLOAD_STATUS",
     "EVENT_SUBJECTS",
@@ -53,6 +56,8 @@ __all__ = [
     "REQUEST_SUBJECTS",
     "STREAMS",
     "TORRENT_STATUS",
+    "Alert",
+    "AlertState",
     "Body",
     "BroadcastSubject",
     "CacheInvalidation",

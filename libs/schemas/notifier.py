@@ -38,12 +38,37 @@ class PathMapping(msgspec.Struct, forbid_unknown_fields=True):
     to: MappedPath = "/"
 
 
+AlertTargetType = Literal["ntfy", "discord", "webhook"]
+TargetName = Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[\w .-]+$")]
+QuietMinutes = Annotated[int, Meta(ge=0, le=1440)]
+
+
+class AlertTarget(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    """Where alerts go: an ntfy topic URL (and its access token, if the topic is protected), a Discord webhook
+    URL, or any URL that takes a JSON POST. The URL is a secret (a Discord webhook's holds its token; an
+    ntfy topic is its own password): stored encrypted, shown masked; sending the mask back keeps it."""
+
+    name: TargetName
+    type: AlertTargetType
+    url: Annotated[str, Meta(max_length=2000)]  # as stored: encrypted (AlertTargetInput checks its form)
+    token: Annotated[str, Meta(max_length=2000)] = ""
+    enabled: bool = True
+
+
+class AlertTargetInput(AlertTarget, forbid_unknown_fields=True):
+    url: Annotated[str, Meta(min_length=1, max_length=500, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")]
+    token: ApiKey = ""
+    enabled: bool = True
+
+
 class Integrations(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     jellyfin: MediaServer = msgspec.field(default_factory=MediaServer)
     emby: MediaServer = msgspec.field(default_factory=MediaServer)
     path_mappings: Annotated[list[PathMapping], Meta(max_length=50)] = []
     coalesce_seconds: CoalesceSeconds = 30.0
     refresh_on: RefreshOn = "both"
+    alert_targets: Annotated[list[AlertTarget], Meta(max_length=10)] = []
+    alert_quiet_minutes: QuietMinutes = 15  # one alert per subject at most so often
 
 
 class IntegrationsPatch(Body):
@@ -54,6 +79,8 @@ class IntegrationsPatch(Body):
     path_mappings: Annotated[list[PathMapping], Meta(max_length=50)] | UnsetType = UNSET
     coalesce_seconds: CoalesceSeconds | UnsetType = UNSET
     refresh_on: RefreshOn | UnsetType = UNSET
+    alert_targets: Annotated[list[AlertTargetInput], Meta(max_length=10)] | UnsetType = UNSET  # the whole list
+    alert_quiet_minutes: QuietMinutes | UnsetType = UNSET
 
 
 class HookEvent(View):
@@ -78,6 +105,34 @@ class ArrHooks(View):
     token: str  # `?token=` in the URL, or the password of the webhook's Basic login
     sonarr: ArrHook
     radarr: ArrHook
+
+
+class AlertDelivery(View):
+    target: str
+    sent_at: datetime | None
+    attempts: int
+    next_try_at: datetime | None  # while it is still to be sent
+    last_error: str | None
+
+
+class SentAlert(View):
+    subject: str
+    state: str
+    title: str
+    message: str
+    source: str
+    accepted_at: datetime
+    deliveries: list[AlertDelivery]
+
+
+class AlertsView(View):
+    """The last alerts and how each target took them (a failing target shows its error here)."""
+
+    recent: list[SentAlert]
+
+
+class AlertTest(Body):
+    target: TargetName
 
 
 class ConnectionTest(View, omit_defaults=True):

@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 
 import msgspec
 
+from .alerts import Alert
 from .base import Event, Wire
 from .download import DownloadStatus
 from .indexer import IndexerSearch, RankingReply, RankingRequest
@@ -92,6 +93,7 @@ POOL_KEY_FAILURE = EventSubject("pool.key.failure", KeyFailure, stream="POOL_KEY
 INDEXER_SEARCH = EventSubject("indexer.search", IndexerSearch, stream="INDEXER_SEARCH")
 TORRENT_STATUS = EventSubject("torrent.status", TorrentStatus, stream="TORRENT_STATUS")
 DOWNLOAD_STATUS = EventSubject("download.status", DownloadStatus, stream="DOWNLOAD_STATUS")
+ALERT_RAISED = EventSubject("alert.raised", Alert, stream="ALERTS")
 
 POOL_CACHE_INVALIDATE = BroadcastSubject("pool.cache.invalidate", CacheInvalidation)
 QBT_WORK = BroadcastSubject("qbt.work", WorkAvailable)
@@ -108,6 +110,7 @@ EVENT_SUBJECTS: tuple[EventSubject, ...] = (
     INDEXER_SEARCH,
     TORRENT_STATUS,
     DOWNLOAD_STATUS,
+    ALERT_RAISED,
 )
 BROADCAST_SUBJECTS: tuple[BroadcastSubject, ...] = (POOL_CACHE_INVALIDATE, QBT_WORK)
 STREAMS: dict[str, StreamSpec] = {

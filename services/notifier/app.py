@@ -18,6 +18,7 @@ from libs.runtime import Runtime
 from libs.tasks import background
 from libs.web import create_app
 
+from .alerts import Alerts
 from .config import NotifierConfig, retention
 from .downloads import Downloads
 from .handlers import HANDLERS
@@ -47,6 +48,8 @@ class Notifier:
         self.media = MediaServerClient(runtime.http)
         self.refresher = Refresher(runtime.db, self.store, self.media, self.config.tick_seconds)
         self.hooks = Hooks(runtime.db, self.refresher, self.settings.secret_key)
+        self.alerts = Alerts(runtime.db, runtime.http, self.store)
+        self.refresher.on_alert = self.alerts.raised
         outbox = Outbox(runtime.db, runtime.bus, "notifier_outbox")
         self.downloads = Downloads(runtime.db, box, runtime.http, outbox)
         self.downloads.on_completed = self.refresher.completed
@@ -54,6 +57,7 @@ class Notifier:
         try:
             async with background(
                 self.refresher.run(),
+                self.alerts.run(),
                 outbox.run(),
                 self.downloads.run(self.config.poll_seconds, self._poll_wake, runtime.leases),
                 keep_pruned(runtime.db, retention(self.config), lease=runtime.leases),

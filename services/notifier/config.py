@@ -11,7 +11,7 @@ from libs.retention import Retention
 class NotifierConfig(msgspec.Struct, frozen=True, kw_only=True):
     tick_seconds: float = 0.5  # the shortest pause between two rounds of media-server refreshes
     poll_seconds: float = field(default=30.0, name="NOTIFIER_POLL_SECONDS")  # the download clients are read
-    log_retention_days: int = 30  # refreshes done, downloads finished, webhook events received
+    log_retention_days: int = 30  # refreshes done, downloads finished, webhook events and alerts received
 
 
 def retention(config: NotifierConfig) -> list[Retention]:
@@ -20,5 +20,6 @@ def retention(config: NotifierConfig) -> list[Retention]:
     return [
         Retention("notifier_refresh_log", "at", days),
         Retention("notifier_hook_events", "received_at", days),
+        Retention("notifier_alerts", "accepted_at", days),
         Retention("notifier_downloads", "updated_at", days, only=finished),
     ]

@@ -25,7 +25,7 @@ from libs.db import transaction
 from libs.errors import Invalid, NotFound
 from libs.leases import Leases
 from libs.outbox import Outbox
-from libs.schemas import DOWNLOAD_STATUS, DownloadStatus
+from libs.schemas import ALERT_RAISED, DOWNLOAD_STATUS, Alert, DownloadStatus
 from libs.schemas.notifier import ClientCreate, ClientPatch, ClientView, DownloadCreate, DownloadView, GrabRequest
 from libs.tasks import every
 from libs.telemetry import get_logger
@@ -307,6 +307,13 @@ class Downloads:
                 ],
             )
             await self.outbox.add_many(DOWNLOAD_STATUS, events, connection)
+            failed = [
+                _failed_alert(client, row, item)
+                for row, item in changes
+                if item.state == "failed" and row.state != "failed"
+            ]
+            if failed:  # told through the outbox with the change: none lost
+                await self.outbox.add_many(ALERT_RAISED, failed, connection)
             finished = [
                 item.final_path or "" for row, item in changes if item.state == "completed" and row.state != "completed"
             ]
@@ -315,6 +322,15 @@ class Downloads:
 
     async def run(self, interval: float, wake: asyncio.Event, lease: Leases | None = None) -> None:
         await every(interval, self.poll, what="poll round", first_now=True, wake=wake, lease=lease)
+
+
+def _failed_alert(client: repo.ClientRow, row: repo.DownloadRow, item: ClientItem) -> Alert:
+    title = item.title or row.title or "a download"
+    return Alert(
+        subject=f"download:{row.id}", state="failing", title=f"Download failed: {title}",
+        message=f"{title} failed in {client.name} ({client.type}): {item.error or 'no reason given'}.",
+        source="notifier",
+    )  # fmt: skip
 
 
 __all__ = ["Downloads", "Invalid", "NotFound"]

@@ -14,12 +14,12 @@ tried again with back-off; it never holds back another server.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from libs.schemas import TorrentStatus
+from libs.schemas import Alert, TorrentStatus
 from libs.schemas.notifier import Integrations
 from libs.tasks import log_failure, nap
 from libs.telemetry import get_logger
@@ -36,6 +36,7 @@ RETRY_SECONDS = 5.0
 # a refresh being sent is this replica's for so long (a media server's answer comes well within it): another
 # replica sends it only when this one died before dropping it (sent) or putting it back (failed)
 SEND_HOLD_SECONDS = 120.0
+ALERT_AFTER_ATTEMPTS = 3  # a media server that failed so many times in a row is an alert
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -51,6 +52,7 @@ class Refresher:
         self.client = client
         self.tick = tick_seconds  # the shortest pause between two rounds
         self._wake = asyncio.Event()
+        self.on_alert: Callable[[list[Alert]], Awaitable[None]] = _unheard
 
     async def torrents_changed(self, events: Sequence[TorrentStatus]) -> None:
         for event in events:
@@ -130,7 +132,21 @@ class Refresher:
             await repo.retry_refreshes(self.db, name, paths, attempts, retry_at, str(error))
             await repo.log_refresh(self.db, name, len(paths), full, str(error))
             log.warning("media server refresh failed; will retry", server=name, error=str(error), attempts=attempts)
+            if attempts >= ALERT_AFTER_ATTEMPTS:
+                message = f"{attempts} refreshes in a row failed; the last: {error}. Still retrying."
+                await self.on_alert([_server_alert(name, "failing", f"{name} cannot be told", message)])
             return
         await repo.drop_refreshes(self.db, name, paths)
         await repo.log_refresh(self.db, name, len(paths), full, None)
+        if row.attempts >= ALERT_AFTER_ATTEMPTS:
+            message = f"{name} took the refresh of {len(paths)} path(s) that waited."
+            await self.on_alert([_server_alert(name, "recovered", f"{name} is told again", message)])
         log.info("media server told", server=name, paths=len(paths), full_scan=full)
+
+
+def _server_alert(name: str, state: str, title: str, message: str) -> Alert:
+    return Alert(subject=f"media-server:{name}", state=state, title=title, message=message, source="notifier")  # type: ignore[arg-type]
+
+
+async def _unheard(alerts: list[Alert]) -> None:
+    """No alerts wired (a refresher on its own, in tests)."""

@@ -13,6 +13,7 @@ from starlette.routing import Mount, Route
 
 from libs.errors import Invalid
 from libs.schemas.notifier import (
+    AlertTest,
     ClientCreate,
     ClientPatch,
     ConnectionTest,
@@ -111,6 +112,15 @@ def hook(source: Source):
     return receive
 
 
+async def test_alert(request: Request) -> Response:
+    notifier = admin(request)
+    return json_response(await notifier.alerts.test((await read_json(request, AlertTest)).target))
+
+
+async def alerts(request: Request) -> Response:
+    return json_response(await admin(request).alerts.view())
+
+
 async def hooks(request: Request) -> Response:
     return json_response(await admin(request).hooks.view())
 
@@ -131,6 +141,8 @@ ROUTES = [
             Route("/test-jellyfin", tester("jellyfin"), methods=["POST"]),
             Route("/test-emby", tester("emby"), methods=["POST"]),
             Route("/hooks", hooks, methods=["GET"]),
+            Route("/alerts", alerts, methods=["GET"]),
+            Route("/test-alert", test_alert, methods=["POST"]),
         ],
     ),
     Route("/downloads", list_downloads, methods=["GET"]),

@@ -10,7 +10,14 @@ from msgspec import UNSET
 from libs.crypto import MASK, SecretBox, mask
 from libs.db import transaction
 from libs.errors import Invalid
-from libs.schemas.notifier import Integrations, IntegrationsPatch, MediaServer, MediaServerPatch
+from libs.schemas.notifier import (
+    AlertTarget,
+    AlertTargetInput,
+    Integrations,
+    IntegrationsPatch,
+    MediaServer,
+    MediaServerPatch,
+)
 
 from . import repository as repo
 
@@ -23,12 +30,53 @@ def _opened(server: MediaServer, box: SecretBox) -> MediaServer:
     return msgspec.structs.replace(server, api_key=box.decrypt(server.api_key) if server.api_key else "")
 
 
+def _sealed_target(target: AlertTarget, box: SecretBox) -> AlertTarget:
+    token = box.encrypt(target.token) if target.token else ""
+    return msgspec.structs.replace(target, url=box.encrypt(target.url), token=token)
+
+
+def _opened_target(target: AlertTarget, box: SecretBox) -> AlertTarget:
+    token = box.decrypt(target.token) if target.token else ""
+    return msgspec.structs.replace(target, url=box.decrypt(target.url), token=token)
+
+
+def mask_url(url: str) -> str:
+    """Where a secret URL points, without the secret: its scheme and host, and the end of the rest."""
+    scheme, _, rest = url.partition("://")
+    host, _, path = rest.partition("/")
+    return f"{scheme}://{host}/{MASK}{path[-4:] if len(path) >= 16 else ''}"
+
+
 def masked(settings: Integrations) -> Integrations:
     return msgspec.structs.replace(
         settings,
         jellyfin=msgspec.structs.replace(settings.jellyfin, api_key=mask(settings.jellyfin.api_key) or ""),
         emby=msgspec.structs.replace(settings.emby, api_key=mask(settings.emby.api_key) or ""),
+        alert_targets=[
+            msgspec.structs.replace(t, url=mask_url(t.url), token=mask(t.token) or "") for t in settings.alert_targets
+        ],
     )
+
+
+def _patched_targets(current: list[AlertTarget], given: list[AlertTargetInput]) -> list[AlertTarget]:
+    """The new list; a URL or token sent back as its mask keeps the stored one of the target of that name —
+    unless its type changed (a Discord webhook's URL is not to be posted to as if it were ntfy's)."""
+    stored = {target.name: target for target in current}
+    if len({target.name for target in given}) != len(given):
+        raise Invalid("two alert targets have the same name", field="alertTargets")
+    targets = []
+    for n, target in enumerate(given):
+        before = stored.get(target.name)
+        changes = {}
+        for secret in ("url", "token"):
+            value = getattr(target, secret)
+            if MASK not in value:
+                continue
+            if before is None or before.type != target.type:
+                raise Invalid(f"enter the {secret} of {target.name!r} again", field=f"alertTargets.{n}.{secret}")
+            changes[secret] = getattr(before, secret)
+        targets.append(AlertTarget(**(msgspec.structs.asdict(target) | changes)))
+    return targets
 
 
 def _patched(server: MediaServer, patch: MediaServerPatch | msgspec.UnsetType, name: str) -> MediaServer:
@@ -63,7 +111,10 @@ class SettingsStore:
             return Integrations()
         settings = msgspec.convert(stored, Integrations)
         return msgspec.structs.replace(
-            settings, jellyfin=_opened(settings.jellyfin, self.box), emby=_opened(settings.emby, self.box)
+            settings,
+            jellyfin=_opened(settings.jellyfin, self.box),
+            emby=_opened(settings.emby, self.box),
+            alert_targets=[_opened_target(t, self.box) for t in settings.alert_targets],
         )
 
     async def patch(self, patch: IntegrationsPatch) -> Integrations:
@@ -79,9 +130,18 @@ class SettingsStore:
                 if patch.coalesce_seconds is UNSET
                 else patch.coalesce_seconds,
                 refresh_on=current.refresh_on if patch.refresh_on is UNSET else patch.refresh_on,
+                alert_targets=current.alert_targets
+                if patch.alert_targets is UNSET
+                else _patched_targets(current.alert_targets, patch.alert_targets),
+                alert_quiet_minutes=current.alert_quiet_minutes
+                if patch.alert_quiet_minutes is UNSET
+                else patch.alert_quiet_minutes,
             )
             sealed = msgspec.structs.replace(
-                updated, jellyfin=_sealed(updated.jellyfin, self.box), emby=_sealed(updated.emby, self.box)
+                updated,
+                jellyfin=_sealed(updated.jellyfin, self.box),
+                emby=_sealed(updated.emby, self.box),
+                alert_targets=[_sealed_target(t, self.box) for t in updated.alert_targets],
             )
             await repo.save_settings(connection, msgspec.to_builtins(sealed))
         return updated

@@ -40,6 +40,7 @@ def test_every_subject_is_named_once():
         "download.status",
         "pool.cache.invalidate",
         "qbt.work",  # qbt-shim's replicas telling each other of files to download (issue 19)
+        "alert.raised",  # something broke (or mended), for the notifier to tell (issue 17)
     }
     assert set(names) == spec_subjects
 

@@ -52,11 +52,12 @@ async def notifier(tmp_path, fresh_dsn, nats_url, media_servers):
     settings = make_settings(tmp_path, DATABASE_URL=fresh_dsn, NATS_URL=nats_url)
     bus = await Bus.connect(nats_url, "tests")
     await ensure_streams(bus)
-    await bus.js.purge_stream("TORRENT_STATUS")
-    try:
-        await bus.js.delete_consumer("TORRENT_STATUS", "notifier-refresh")  # each test starts from its own events
-    except Exception:
-        pass
+    for stream, consumer in (("TORRENT_STATUS", "notifier-refresh"), ("ALERTS", "notifier-alerts")):
+        await bus.js.purge_stream(stream)
+        try:
+            await bus.js.delete_consumer(stream, consumer)  # each test starts from its own events
+        except Exception:
+            pass
     app = build(settings, NotifierConfig(tick_seconds=0.1, poll_seconds=0.3))
     headers = {"Authorization": f"Bearer {settings.admin_token}"}
     async with serving(app) as base, httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:

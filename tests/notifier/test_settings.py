@@ -22,6 +22,8 @@ async def test_defaults_then_partial_updates_with_the_key_masked_and_encrypted(n
         "pathMappings": [],
         "coalesceSeconds": 30.0,
         "refreshOn": "both",
+        "alertTargets": [],
+        "alertQuietMinutes": 15,
     }
     key = "jellyfin-secret-key-123456"
     shown = await notifier.configure(jellyfin={"enabled": True, "url": "http://jf:8096", "apiKey": key})
