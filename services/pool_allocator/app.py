@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from libs.config import Settings, service_settings
 from libs.crypto import SecretBox
+from libs.outbox import Outbox
 from libs.retention import keep_pruned
 from libs.runtime import Runtime
 from libs.tasks import background
@@ -52,9 +53,11 @@ class PoolAllocator:
         self.usage = UsageLog(db, bus)
         self.sessions = StreamSessions(db, self.config.stream_ttl_minutes)
         torbox = runtime.torbox()
-        self.health = HealthMonitor(db, self.box, torbox, self.config, self.invalidator)
+        outbox = Outbox(db, bus, "pool_outbox")  # alerts of keys failing and recovering
+        self.health = HealthMonitor(db, self.box, torbox, self.config, self.invalidator, outbox)
         self.reclaimer = Reclaimer(db, self.config, self.invalidator)
         jobs = background(
+            outbox.run(),
             self.activity.run(self.config.activity_flush_seconds),
             self.sessions.run(self.config.session_sweep_seconds, runtime.leases),
             self.health.run(self.config.health_interval_seconds, runtime.leases),

@@ -21,7 +21,8 @@ from libs.bus import Retry
 from libs.crypto import SecretBox
 from libs.db import DATABASE_AWAY
 from libs.leases import Leases
-from libs.schemas import KeyFailure
+from libs.outbox import Outbox
+from libs.schemas import ALERT_RAISED, Alert, KeyFailure
 from libs.tasks import every
 from libs.telemetry import get_logger
 from libs.torbox import TorBoxClient, TorBoxError
@@ -65,6 +66,20 @@ def judge(
     return Verdict(current, None if current == "healthy" else rate_reason, consecutive)
 
 
+def key_alert(pool_key_id: UUID, before: repo.KeyHealth, verdict: Verdict) -> Alert | None:
+    """A key going to `failing`, or leaving it, is an alert (degraded is not: it still serves). Pure."""
+    if (before.status == "failing") == (verdict.status == "failing") or "disabled" in (before.status, verdict.status):
+        return None
+    name = f"pool key {before.label!r}" if before.label else f"pool key {str(pool_key_id)[:8]}"
+    if verdict.status == "failing":
+        title, state = f"{name.capitalize()} is failing", "failing"
+        message = f"{verdict.reason}. Its users are moved to other keys at their next request."
+    else:
+        title, state = f"{name.capitalize()} works again", "recovered"
+        message = f"TorBox takes the key again ({verdict.status})."
+    return Alert(subject=f"pool-key:{pool_key_id}", state=state, title=title, message=message, source="pool-allocator")
+
+
 class HealthMonitor:
     def __init__(
         self,
@@ -73,12 +88,14 @@ class HealthMonitor:
         torbox: TorBoxClient,
         config: PoolConfig,
         invalidator: Invalidator,
+        outbox: Outbox | None = None,
     ) -> None:
         self.db = db
         self.box = box
         self.torbox = torbox
         self.config = config
         self.invalidator = invalidator
+        self.outbox = outbox  # a key failing or recovering is an alert, written with its status
 
     async def observe(self, observation: repo.Observation) -> Verdict:
         async def attempt(conn: asyncpg.Connection) -> tuple[str, Verdict] | None:
@@ -102,6 +119,9 @@ class HealthMonitor:
                 failures=failures,
                 average_ms=average_ms,
             )
+            alert = key_alert(observation.pool_key_id, pool, verdict)
+            if alert is not None and self.outbox is not None:
+                await self.outbox.add(ALERT_RAISED, alert, conn)
             return pool.status, verdict
 
         result = await retrying_transaction(self.db, attempt)

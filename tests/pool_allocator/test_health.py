@@ -2,13 +2,14 @@
 
 import uuid
 
+import msgspec
 import pytest
 
 from libs.bus import publish
-from libs.schemas import POOL_KEY_FAILURE, KeyFailure
+from libs.schemas import POOL_KEY_FAILURE, Alert, KeyFailure
 from services.pool_allocator.config import PoolConfig
-from services.pool_allocator.health import judge
-from services.pool_allocator.repository.health import Observation
+from services.pool_allocator.health import Verdict, judge, key_alert
+from services.pool_allocator.repository.health import KeyHealth, Observation
 from tests.support.asgi import eventually
 
 CONFIG = PoolConfig()
@@ -120,3 +121,57 @@ async def test_an_unreachable_torbox_counts_as_a_failure(pool, fake_torbox):
 
 async def _status_is(pool, key, status) -> bool:
     return await status_of(pool, key) == status
+
+
+async def alerts_about(bus, subject: str) -> list[Alert]:
+    """The `alert.raised` events kept in JetStream about `subject`, oldest first."""
+    info = await bus.js.stream_info("ALERTS")
+    found = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        try:
+            message = await bus.js.get_msg("ALERTS", seq)
+        except Exception:  # deleted meanwhile
+            continue
+        alert = msgspec.json.decode(message.data, type=Alert)
+        if alert.subject == subject:
+            found.append(alert)
+    return found
+
+
+async def test_a_key_failing_and_recovering_raises_alerts_once_each(pool, fake_torbox):
+    key = await pool.add_key(label="household")
+    fake_torbox.add_account(key["rawKey"])
+    fake_torbox.failing[key["rawKey"]] = 401
+    monitor = pool.app.state.pool.health
+    subject = f"pool-key:{key['id']}"
+    for _ in range(3):  # failing at the first 401; still failing after: one alert
+        await monitor.check_all()
+    del fake_torbox.failing[key["rawKey"]]
+    await monitor.check_all()
+    await monitor.check_all()
+    raised = await eventually(lambda: _two(alerts_about(pool.bus, subject)), timeout=15)
+    assert [(a.state, a.title) for a in raised] == [
+        ("failing", "Pool key 'household' is failing"),
+        ("recovered", "Pool key 'household' works again"),
+    ]
+    assert key["rawKey"] not in str(raised) and "401" in raised[0].message
+
+
+async def _two(alerts):
+    found = await alerts
+    return found if len(found) >= 2 else None
+
+
+def test_only_entering_or_leaving_failing_is_an_alert():
+    key_id = uuid.uuid4()
+    health = KeyHealth
+
+    def verdict(status):
+        return Verdict(status, "why", 0)
+
+    assert key_alert(key_id, health("healthy", 0), verdict("degraded")) is None
+    assert key_alert(key_id, health("failing", 3), verdict("failing")) is None
+    assert key_alert(key_id, health("disabled", 0), verdict("disabled")) is None
+    assert key_alert(key_id, health("degraded", 0), verdict("failing")).state == "failing"
+    recovered = key_alert(key_id, health("failing", 3), verdict("degraded"))
+    assert recovered.state == "recovered" and recovered.subject == f"pool-key:{key_id}"

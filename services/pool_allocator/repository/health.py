@@ -29,11 +29,12 @@ class Observation:
 class KeyHealth(msgspec.Struct, frozen=True):
     status: str
     consecutive_failures: int
+    label: str | None = None
 
 
 async def lock(conn: asyncpg.Connection, pool_key_id: UUID) -> KeyHealth | None:
     locked = await conn.fetchrow(
-        "SELECT status, consecutive_failures FROM torbox_pool WHERE id = $1 FOR UPDATE", pool_key_id
+        "SELECT status, consecutive_failures, label FROM torbox_pool WHERE id = $1 FOR UPDATE", pool_key_id
     )
     return row_as(KeyHealth, locked)
 
