@@ -10,6 +10,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from libs.config import Settings, service_settings
+from libs.outbox import Outbox
 from libs.prowlarr import ProwlarrClient
 from libs.runtime import Runtime
 from libs.tasks import background
@@ -33,7 +34,8 @@ class IndexerStats:
 
     @asynccontextmanager
     async def run(self, runtime: Runtime) -> AsyncIterator[dict[str, IndexerStats]]:
-        self.stats = Stats(runtime.db, self.config)
+        outbox = Outbox(runtime.db, runtime.bus, "indexer_stats_outbox")  # indexers going down and back
+        self.stats = Stats(runtime.db, self.config, outbox)
         self.ingest = Ingest(runtime.db)
         self.ingest.on_stored = self.stats.changed
         client = None
@@ -44,6 +46,7 @@ class IndexerStats:
         await self.poller.poll()  # a failure here is reported, not fatal
         await self.stats.refresh()  # the ranking is in memory before the first question
         jobs = background(
+            outbox.run(),
             self.stats.run(),
             self.stats.run_percentiles(),
             self.stats.run_retention(runtime.leases),

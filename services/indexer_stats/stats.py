@@ -7,9 +7,11 @@ import asyncio
 
 import asyncpg
 
+from libs.db import transaction
 from libs.leases import Leases
+from libs.outbox import Outbox
 from libs.retention import keep_pruned
-from libs.schemas import RankedIndexer, RankingReply, RankingRequest
+from libs.schemas import ALERT_RAISED, Alert, RankedIndexer, RankingReply, RankingRequest
 from libs.schemas.indexer_admin import GlobalView, HourView, IndexerView, ProwlarrCounters
 from libs.tasks import every, log_failure, nap
 from libs.telemetry import get_logger
@@ -26,10 +28,25 @@ def _int(value: float | None) -> int | None:
     return None if value is None else round(value)
 
 
+def indexer_alert(figures: repo.IndexerFigures, before: str | None, now: str) -> Alert | None:
+    """An indexer going down, or coming back from down, is an alert (degraded is not). Pure."""
+    if before is None or (before == "down") == (now == "down"):
+        return None
+    subject = f"indexer:{figures.prowlarr_id}"
+    if now == "down":
+        why = "Prowlarr has disabled it for now" if figures.blocked else "its searches fail or are too slow"
+        message = f"{figures.name} is down: {why}. Stremio searches skip it until it recovers."
+        return Alert(subject=subject, state="failing", title=f"Indexer {figures.name} is down", message=message,
+                     source="indexer-stats")  # fmt: skip
+    return Alert(subject=subject, state="recovered", title=f"Indexer {figures.name} is back ({now})",
+                 message=f"{figures.name} answers again.", source="indexer-stats")  # fmt: skip
+
+
 class Stats:
-    def __init__(self, db: asyncpg.Pool, config: StatsConfig) -> None:
+    def __init__(self, db: asyncpg.Pool, config: StatsConfig, outbox: Outbox | None = None) -> None:
         self.db = db
         self.config = config
+        self.outbox = outbox  # an indexer going down or coming back is an alert, written with its status
         self.figures: list[repo.IndexerFigures] = []
         self._ranked: dict[str | None, list[RankedIndexer]] = {}
         self._changed = asyncio.Event()
@@ -59,7 +76,15 @@ class Stats:
                     _int(f.avg_ms_24h),
                 )
             )
-        await repo.save_status(self.db, updates)
+        async with transaction(self.db) as conn:
+            before = await repo.save_status(conn, updates)
+            alerts = [
+                alert
+                for f, update in zip(figures, updates, strict=True)
+                if (alert := indexer_alert(f, before.get(f.id), update[1])) is not None
+            ]
+            if alerts and self.outbox is not None:
+                await self.outbox.add_many(ALERT_RAISED, alerts, conn)
         await repo.refresh_global(self.db)
         self._global = self._global_view(await repo.global_row(self.db))
         self.figures = figures

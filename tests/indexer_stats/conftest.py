@@ -84,6 +84,7 @@ async def stats(tmp_path, fresh_dsn, nats_url, stats_config, fake_prowlarr):
     bus = await Bus.connect(nats_url, "tests")
     try:
         await bus.js.purge_stream("INDEXER_SEARCH")
+        await bus.js.purge_stream("ALERTS")  # "indexer:1" is every test's first indexer
     except Exception:
         pass
     app = build(settings, stats_config)

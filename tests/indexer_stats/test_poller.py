@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.indexer_stats.conftest import search
+from tests.support.alerts import raised
 
 
 async def rows(stats):
@@ -49,6 +50,15 @@ async def test_blocked_indexers_are_down_until_disabled_till(stats, fake_prowlar
     await stats.service.stats.refresh()
     (view,) = (await stats.http.get("/indexers/api/indexers")).json()
     assert view["status"] == "operational"
+    # down, then back: an alert each, once (the refreshes in between change nothing)
+    await stats.service.stats.refresh()
+    name = fake_prowlarr.indexers[1].name
+    found = await raised(stats.bus, "indexer:1", 2)
+    assert [(a.state, a.title) for a in found] == [
+        ("failing", f"Indexer {name} is down"),
+        ("recovered", f"Indexer {name} is back (operational)"),
+    ]
+    assert "Prowlarr has disabled it" in found[0].message
 
 
 @pytest.mark.parametrize("failure", ["unauthorized", "broken", "garbage", "unreachable"])

@@ -101,3 +101,15 @@ def test_a_down_indexer_is_probed_after_a_while_and_ranked_again_when_the_probe_
     assert [r.id for r in ranking([fast, slow_again], CONFIG, "torrent")] == [1]
     blocked = figures(2, successes=50, last_ok=False, idle_seconds=10_000.0, blocked=True)  # Prowlarr's say
     assert [r.id for r in ranking([fast, blocked], CONFIG, "torrent")] == [1]
+
+
+def test_only_going_down_or_coming_back_is_an_alert():
+    from services.indexer_stats.stats import indexer_alert
+
+    one = figures()
+    assert indexer_alert(one, None, "down") is None  # first seen: nothing was told of it
+    assert indexer_alert(one, "operational", "degraded") is None
+    assert indexer_alert(one, "down", "down") is None
+    assert indexer_alert(one, "degraded", "down").state == "failing"
+    back = indexer_alert(one, "down", "degraded")
+    assert back.state == "recovered" and back.subject == "indexer:1" and "degraded" in back.title

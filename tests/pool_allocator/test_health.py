@@ -2,14 +2,14 @@
 
 import uuid
 
-import msgspec
 import pytest
 
 from libs.bus import publish
-from libs.schemas import POOL_KEY_FAILURE, Alert, KeyFailure
+from libs.schemas import POOL_KEY_FAILURE, KeyFailure
 from services.pool_allocator.config import PoolConfig
 from services.pool_allocator.health import Verdict, judge, key_alert
 from services.pool_allocator.repository.health import KeyHealth, Observation
+from tests.support.alerts import raised
 from tests.support.asgi import eventually
 
 CONFIG = PoolConfig()
@@ -123,21 +123,6 @@ async def _status_is(pool, key, status) -> bool:
     return await status_of(pool, key) == status
 
 
-async def alerts_about(bus, subject: str) -> list[Alert]:
-    """The `alert.raised` events kept in JetStream about `subject`, oldest first."""
-    info = await bus.js.stream_info("ALERTS")
-    found = []
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        try:
-            message = await bus.js.get_msg("ALERTS", seq)
-        except Exception:  # deleted meanwhile
-            continue
-        alert = msgspec.json.decode(message.data, type=Alert)
-        if alert.subject == subject:
-            found.append(alert)
-    return found
-
-
 async def test_a_key_failing_and_recovering_raises_alerts_once_each(pool, fake_torbox):
     key = await pool.add_key(label="household")
     fake_torbox.add_account(key["rawKey"])
@@ -149,17 +134,12 @@ async def test_a_key_failing_and_recovering_raises_alerts_once_each(pool, fake_t
     del fake_torbox.failing[key["rawKey"]]
     await monitor.check_all()
     await monitor.check_all()
-    raised = await eventually(lambda: _two(alerts_about(pool.bus, subject)), timeout=15)
-    assert [(a.state, a.title) for a in raised] == [
+    found = await raised(pool.bus, subject, 2)
+    assert [(a.state, a.title) for a in found] == [
         ("failing", "Pool key 'household' is failing"),
         ("recovered", "Pool key 'household' works again"),
     ]
-    assert key["rawKey"] not in str(raised) and "401" in raised[0].message
-
-
-async def _two(alerts):
-    found = await alerts
-    return found if len(found) >= 2 else None
+    assert key["rawKey"] not in str(found) and "401" in found[0].message
 
 
 def test_only_entering_or_leaving_failing_is_an_alert():

@@ -86,12 +86,17 @@ async def figures(db: asyncpg.Pool | asyncpg.Connection, window: int) -> list[In
     return [IndexerFigures(**(dict(r) | {"prowlarr": tuple(r["prowlarr"])})) for r in rows]
 
 
-async def save_status(db: asyncpg.Pool | asyncpg.Connection, updates: Sequence[tuple]) -> None:
-    """(id, status, success_rate, requests, successes, failures, timeouts, avg ms) per indexer."""
+async def save_status(conn: asyncpg.Connection, updates: Sequence[tuple]) -> dict[UUID, str | None]:
+    """(id, status, success_rate, requests, successes, failures, timeouts, avg ms) per indexer, inside the
+    caller's transaction; the status each had before (its row locked: replicas saving at once see each
+    change once)."""
     if not updates:
-        return
+        return {}
     columns = list(zip(*updates, strict=True))
-    await db.execute(
+    before = await conn.fetch(
+        "SELECT id, status FROM prowlarr_indexers WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE", list(columns[0])
+    )
+    await conn.execute(
         """
         UPDATE prowlarr_indexers i SET
             status = u.status, success_rate = u.success_rate, total_requests_24h = u.requests,
@@ -103,6 +108,7 @@ async def save_status(db: asyncpg.Pool | asyncpg.Connection, updates: Sequence[t
         """,
         *[list(c) for c in columns],
     )
+    return {row["id"]: row["status"] for row in before}
 
 
 async def refresh_global(db: asyncpg.Pool | asyncpg.Connection) -> None:
