@@ -71,3 +71,27 @@ class KeyValueCache(Generic[T]):
             await (await self._store()).put(key, self._encoder.encode(value))
         except (nats.errors.Error, TimeoutError, OSError) as error:
             log.warning("cache not written", bucket=self.bucket, error=type(error).__name__)
+
+    async def items(self) -> dict[str, T]:
+        """Every live entry (NATS away, or the bucket empty: none)."""
+        if not self.bus.connected:
+            return {}
+        store = await self._store()
+        try:
+            keys = await store.keys()
+        except nats.js.errors.NoKeysError:
+            return {}
+        found = {}
+        for key in keys:
+            value = await self.get(key)
+            if value is not None:
+                found[key] = value
+        return found
+
+    async def delete(self, key: str) -> None:
+        if not self.bus.connected:
+            return
+        try:
+            await (await self._store()).delete(key)
+        except (nats.errors.Error, TimeoutError, OSError) as error:
+            log.warning("cache entry not deleted", bucket=self.bucket, error=type(error).__name__)

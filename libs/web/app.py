@@ -18,7 +18,9 @@ from starlette.routing import BaseRoute, Route
 from libs.bus.edge import Handler, subscribed
 from libs.config import Settings
 from libs.errors import DomainError
+from libs.heartbeat import beat
 from libs.runtime import Runtime, open_runtime
+from libs.tasks import background
 
 from .body import BodyLimitMiddleware
 from .edge import EdgeRulesMiddleware
@@ -66,7 +68,7 @@ def create_app(
             async with setup(runtime) if setup is not None else nullcontext() as state:
                 parts = {**(state or {}), "runtime": runtime}
                 # the NATS edge reads the same parts as the routes; unsubscribed before the parts stop
-                async with subscribed(runtime.bus, handlers, parts) as nats_edge:
+                async with subscribed(runtime.bus, handlers, parts) as nats_edge, background(beat(runtime)):
                     app.state.nats_edge = nats_edge  # for tests that drive a durable consumer themselves
                     # what start-up built lives as long as the process: out of the collector's sight, a full
                     # collection no longer walks it (it paused every request for tens of milliseconds)

@@ -22,6 +22,7 @@ from .alerts import Alerts
 from .config import NotifierConfig, retention
 from .downloads import Downloads
 from .handlers import HANDLERS
+from .health_watch import HealthWatch
 from .hooks import Hooks
 from .media_servers import MediaServerClient
 from .refresh import Refresher
@@ -50,6 +51,7 @@ class Notifier:
         self.hooks = Hooks(runtime.db, self.refresher, self.settings.secret_key)
         self.alerts = Alerts(runtime.db, runtime.http, self.store)
         self.refresher.on_alert = self.alerts.raised
+        self.health_watch = HealthWatch(runtime, self.alerts.raised)
         outbox = Outbox(runtime.db, runtime.bus, "notifier_outbox")
         self.downloads = Downloads(runtime.db, box, runtime.http, outbox)
         self.downloads.on_completed = self.refresher.completed
@@ -58,6 +60,7 @@ class Notifier:
             async with background(
                 self.refresher.run(),
                 self.alerts.run(),
+                self.health_watch.run(runtime.leases, self.config.health_watch_seconds),
                 outbox.run(),
                 self.downloads.run(self.config.poll_seconds, self._poll_wake, runtime.leases),
                 keep_pruned(runtime.db, retention(self.config), lease=runtime.leases),

@@ -11,6 +11,7 @@ from libs.retention import Retention
 class NotifierConfig(msgspec.Struct, frozen=True, kw_only=True):
     tick_seconds: float = 0.5  # the shortest pause between two rounds of media-server refreshes
     poll_seconds: float = field(default=30.0, name="NOTIFIER_POLL_SECONDS")  # the download clients are read
+    health_watch_seconds: float = 15.0  # how often the services' heartbeats are read
     log_retention_days: int = 30  # refreshes done, downloads finished, webhook events and alerts received
 
 
