@@ -19,6 +19,9 @@ from libs.telemetry import get_logger
 log = get_logger(__name__)
 HEALTH_BUCKET = "service-health"
 BEAT_SECONDS = 10.0
+# how old a /health answer may be to be reused: while unhealthy it is asked anew each beat; while healthy at
+# most once a minute (an idle home server's database is left alone; Traefik's checks ask more often anyway)
+HEALTHY_REUSE_SECONDS = 60.0
 TTL_SECONDS = 45.0  # an entry not renewed for so long is gone: its process died, or lost NATS
 
 
@@ -44,7 +47,7 @@ async def beat(runtime: Runtime, seconds: float = BEAT_SECONDS) -> None:
     try:
         while True:
             try:
-                ok, results = await runtime.health()
+                ok, results = await runtime.recent_health(HEALTHY_REUSE_SECONDS if since is None else 0.0)
                 now = datetime.now(UTC)
                 since = None if ok else since or now
                 failing = sorted(name for name, r in results.items() if not r["ok"])

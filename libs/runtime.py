@@ -5,6 +5,7 @@ Opened once by the lifespan, passed to the service's own setup, closed in revers
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ class Runtime:
     leases: Leases
     checks: dict[str, HealthCheck] = field(default_factory=dict)
     informational: set[str] = field(default_factory=set)
+    # the last answer of `health()` and when (monotonic): what Traefik's checks found, reused by the heartbeat
+    last_health: tuple[bool, dict[str, dict[str, object]], float] | None = None
 
     def torbox(self) -> TorBoxClient:
         """A TorBox client whose requests keep each key's rate (300 a minute per endpoint by default) together
@@ -65,7 +68,15 @@ class Runtime:
                 ok, detail = False, f"{type(error).__name__}"
             results[name] = {"ok": ok, "detail": detail}
         healthy = all(bool(r["ok"]) for name, r in results.items() if name not in self.informational)
+        self.last_health = (healthy, results, time.monotonic())
         return healthy, results
+
+    async def recent_health(self, max_age: float) -> tuple[bool, dict[str, dict[str, object]]]:
+        """`health()`, or its last answer when younger than `max_age` seconds (Traefik asks every 5 s: the
+        database is not asked again for the heartbeat)."""
+        if self.last_health is not None and time.monotonic() - self.last_health[2] < max_age:
+            return self.last_health[0], self.last_health[1]
+        return await self.health()
 
 
 @asynccontextmanager
