@@ -1,6 +1,6 @@
 // Drives the notifier's settings page in Debian's Chromium: logs in (Basic, the admin token as password),
 // fills Jellyfin's fields and a path mapping, saves, tests the connection, reads the Sonarr webhook's URL and
-// last event, prints what the page shows.
+// last event, adds an alert target and sends it a test alert, prints what the page shows.
 // Usage: node settings_page.js <url> <admin token> <json of choices>
 const { launch } = require("./browser");
 
@@ -35,7 +35,23 @@ const { launch } = require("./browser");
     await page.click("#save");
     await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Not saved"));
     const refused = (await page.textContent("#status")).trim();
-    process.stdout.write(JSON.stringify({ loaded, saved, keyShown, tested, refused, sonarrHook, sonarrLast }));
+    await page.uncheck("#emby [name=enabled]");
+    await page.click("#add-target");
+    await page.fill("#targets .target [name=name]", "phone");
+    await page.selectOption("#targets .target [name=type]", "ntfy");
+    await page.fill("#targets .target [name=url]", choices.ntfyUrl);
+    await page.click("#save");
+    await page.waitForFunction(() => document.getElementById("status").textContent === "Saved.");
+    const urlShown = await page.inputValue("#targets .target [name=url]");
+    await page.click("#targets .target .test-target");
+    await page.waitForFunction(() => document.querySelector("#targets .target .result").textContent !== "");
+    const alertTested = (await page.textContent("#targets .target .result")).trim();
+    await page.reload();
+    await page.waitForFunction(() => !document.getElementById("recent").textContent.includes("none yet"));
+    const recent = (await page.textContent("#recent")).trim();
+    process.stdout.write(JSON.stringify({
+      loaded, saved, keyShown, tested, refused, sonarrHook, sonarrLast, urlShown, alertTested, recent,
+    }));
   } finally {
     await browser.close();
   }

@@ -8,8 +8,11 @@ from pathlib import Path
 import httpx
 
 from libs.crypto import MASK
+from libs.schemas import Alert
 from services.notifier.hooks import hooks_token
 from tests.fakes import arr_webhooks as arr
+from tests.fakes.alert_targets import FakeNtfy
+from tests.support.asgi import serving_fake
 
 DRIVER = Path(__file__).resolve().parents[1] / "node" / "settings_page.js"
 
@@ -30,7 +33,15 @@ async def drive(url: str, token: str, choices: dict) -> dict:
 
 
 async def test_the_page_saves_tests_and_explains(notifier):
+    ntfy = FakeNtfy()
+    async with serving_fake(ntfy):
+        await check_the_page(notifier, ntfy)
+
+
+async def check_the_page(notifier, ntfy):
     jellyfin = notifier.jellyfin
+    indexer_down = Alert(subject="indexer:4", state="failing", title="Indexer Nyaa is down", message="…", source="x")
+    await notifier.app.state.notifier.alerts.raised([indexer_down])  # before any target: told to nobody
     token = hooks_token(notifier.settings.secret_key)
     async with httpx.AsyncClient() as sonarr:  # Sonarr's Test button, before the page is opened
         await sonarr.post(f"{notifier.base}/hooks/sonarr?token={token}", json=arr.sonarr_test())
@@ -39,7 +50,7 @@ async def test_the_page_saves_tests_and_explains(notifier):
         notifier.settings.admin_token,
         {
             "url": jellyfin.base_url, "apiKey": jellyfin.api_key, "mappings": "/downloads => /media", "coalesce": 12,
-            "refreshOn": "import",
+            "refreshOn": "import", "ntfyUrl": f"{ntfy.base_url}/household-alerts",
         },
     )  # fmt: skip
     assert shown["sonarrHook"] == f"{notifier.base}/hooks/sonarr?token={token}"
@@ -51,6 +62,10 @@ async def test_the_page_saves_tests_and_explains(notifier):
     document = (await notifier.client.get("/settings/integrations")).json()
     assert document["pathMappings"] == [{"from": "/downloads", "to": "/media"}] and document["coalesceSeconds"] == 12
     assert document["refreshOn"] == "import"
+    assert shown["urlShown"].startswith(ntfy.base_url) and "household-alerts" not in shown["urlShown"]
+    assert shown["alertTested"] == "Sent." and ntfy.messages[-1]["title"] == "Chillproxy test alert"
+    assert document["alertTargets"][0]["name"] == "phone" and MASK in document["alertTargets"][0]["url"]
+    assert "Indexer Nyaa is down — no target" in shown["recent"]
     assert document["jellyfin"]["enabled"] is True and document["emby"]["enabled"] is False
     async with httpx.AsyncClient(base_url=notifier.base) as anonymous:
         page = await anonymous.get("/settings/integrations/")
