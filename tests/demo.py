@@ -2,9 +2,10 @@
 catalogue: The Matrix, and Game of Thrones season 1 with a season pack), TorBox with its CDN, Cinemeta and a
 Jellyfin — so everything can be tried without any account. Its data lives in `var/demo/`, fresh each time.
 
-Once up it adds the fake TorBox key to the pool and a user, points the notifier at the fake Jellyfin, and
-prints what to try: a Stremio install link whose streams play, and a magnet to add through the qBittorrent
-API that lands in the download folder and is announced to the fake Jellyfin.
+Once up it adds the fake TorBox key to the pool and a user, points the notifier at the fake Jellyfin and its
+alerts at a fake ntfy (a test alert arrives there at once), and prints what to try: a Stremio install link
+whose streams play, and a magnet to add through the qBittorrent API that lands in the download folder and is
+announced to the fake Jellyfin.
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ def seed(base: str, fakes: dict, env: dict[str, str]) -> str:
         user.raise_for_status()
         document = {"jellyfin": {"enabled": True, "url": fakes["jellyfin"], "apiKey": fakes["jellyfinApiKey"]}}
         document["coalesceSeconds"] = 2
+        document["alertTargets"] = [{"name": "demo phone", "type": "ntfy", "url": f"{fakes['ntfy']}/chillproxy-demo"}]
         client.patch("/settings/integrations", json=document).raise_for_status()
+        client.post("/settings/integrations/test-alert", json={"target": "demo phone"}).raise_for_status()
     secrets = settings.data_dir / "secrets.json"
     config = encode_config(AddonConfig(stores=[StoreConfig(c="tb", auth=user.json()["uuid"])]))
     host = base.split("://", 1)[1]
@@ -77,6 +80,8 @@ def seed(base: str, fakes: dict, env: dict[str, str]) -> str:
             f"    → {settings.download_root}/tv-sonarr/Demo.Show.S01E01.720p/ once it is stoppedUP (about 10 s)",
             f"    → what the fake Jellyfin was told: curl {fakes['jellyfin']}/__calls",
             f"  Indexer statistics: {base}/indexers/ (any user name, ADMIN_TOKEN from {secrets} as password)",
+            f"  Alerts: a test alert was sent to the fake ntfy; what it received: curl {fakes['ntfy']}/__messages",
+            f"    (failures are told there too; targets and recent alerts: {base}/settings/integrations/)",
         ]
     )
 

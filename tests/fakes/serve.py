@@ -1,6 +1,6 @@
-"""Serve the fakes (Prowlarr, TorBox with its CDN, Cinemeta) stocked with the shared catalogue, in one
-process, for benchmarks and `make demo`. Prints one JSON line with their URLs and keys, then serves until
-stopped.
+"""Serve the fakes (Prowlarr, TorBox with its CDN, Cinemeta, Jellyfin, ntfy) stocked with the shared
+catalogue, in one process, for benchmarks and `make demo`. Prints one JSON line with their URLs and keys,
+then serves until stopped.
 
     python -m tests.fakes.serve [--films N] [--prowlarr-latency S] [--torbox-latency S] [--cinemeta-latency S]
         [--host 0.0.0.0 --public-host fakes --base-port 9001]   # in a container beside compose's services
@@ -16,6 +16,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from libs.telemetry import configure_logging
+from tests.fakes.alert_targets import FakeNtfy
 from tests.fakes.catalogue import ENTRIES, GB, hash_of, stock
 from tests.fakes.cinemeta import FakeCinemeta
 from tests.fakes.jellyfin import FakeJellyfin
@@ -55,12 +56,13 @@ async def main(args: argparse.Namespace) -> None:
     torbox.general_limit = 10**9 if args.no_rate_limits else torbox.general_limit
     torbox.add_account(DEMO_TOKEN)
     jellyfin = FakeJellyfin()
+    ntfy = FakeNtfy()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with AsyncExitStack() as stack:
-        for n, fake in enumerate((prowlarr, torbox, cinemeta, jellyfin)):
+        for n, fake in enumerate((prowlarr, torbox, cinemeta, jellyfin, ntfy)):
             port = args.base_port + n if args.base_port else None
             where = {"host": args.host, "public_host": args.public_host, "port": port}
             await stack.enter_async_context(serving_fake(fake, **where))
@@ -72,6 +74,7 @@ async def main(args: argparse.Namespace) -> None:
             "torboxToken": DEMO_TOKEN,
             "jellyfin": jellyfin.base_url,
             "jellyfinApiKey": jellyfin.api_key,
+            "ntfy": ntfy.base_url,
             "catalogue": sorted({e.imdb for e in ENTRIES}),
         }
         print(json.dumps(line), flush=True)
@@ -92,5 +95,5 @@ if __name__ == "__main__":
     cli.add_argument("--info-file", help="also write the JSON line here")
     cli.add_argument("--host", default="127.0.0.1", help="the address to listen on")
     cli.add_argument("--public-host", help="the name others reach the fakes by (default: --host)")
-    cli.add_argument("--base-port", type=int, help="Prowlarr on this port, TorBox, Cinemeta, Jellyfin the next")
+    cli.add_argument("--base-port", type=int, help="Prowlarr on this port, TorBox, Cinemeta, Jellyfin, ntfy the next")
     asyncio.run(main(cli.parse_args()))

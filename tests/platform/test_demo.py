@@ -18,13 +18,16 @@ def test_the_demo_plays_downloads_and_refreshes(tmp_path):
     data, port = tmp_path / "demo", free_port()
     demo = Launcher(data, port, module="tests.demo", CHILLPROXY_DEMO_DATA=str(data))
     try:
-        demo.wait_for("what the fake Jellyfin was told", timeout=180)
+        demo.wait_for("failures are told there too", timeout=180)  # the last line printed
         printed = "".join(demo.output)
         manifest = re.search(r"install (http://\S+/manifest\.json)", printed).group(1)
         calls_url = re.search(r"told: curl (\S+)", printed).group(1)
+        alerts_url = re.search(r"what it received: curl (\S+)", printed).group(1)
         secrets = json.loads((data / "secrets.json").read_text())
         assert secrets["QBT_PASSWORD"] not in printed and secrets["ADMIN_TOKEN"] not in printed
         with httpx.Client(timeout=30) as client:
+            (alert,) = client.get(alerts_url).json()  # the test alert the demo sent at start
+            assert alert["title"] == "Chillproxy test alert" and alert["topic"] == "chillproxy-demo"
             assert client.get(manifest).json()["behaviorHints"]["configurationRequired"] is False
             streams = client.get(manifest.replace("manifest.json", "stream/series/tt0944947:1:2.json")).json()
             first = streams["streams"][0]
