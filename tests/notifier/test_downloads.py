@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from libs.schemas import DownloadStatus
 from tests.fakes.sabnzbd import FakeSabnzbd
+from tests.support.alerts import raised
 from tests.support.asgi import eventually, serving, serving_fake
 from tests.support.nzbget import PASSWORD as NZB_PASSWORD
 from tests.support.nzbget import USERNAME as NZB_USERNAME
@@ -235,6 +236,10 @@ async def test_sabnzbd_queue_post_processing_and_history(notifier, sabnzbd):
     assert done["SABnzbd_nzo_1"]["state"] == "completed"
     assert done["SABnzbd_nzo_1"]["finalPath"] == "/downloads/complete/Some.Show.S02E03.720p"
     assert done["SABnzbd_nzo_2"]["error"] == "Out of retention"
+    # the failure is an alert too, written with the change through the outbox
+    (alert,) = await raised(notifier.bus, f"download:{done['SABnzbd_nzo_2']['id']}", 1)
+    assert (alert.state, alert.title) == ("failing", "Download failed: Broken.Film.2001")
+    assert "Out of retention" in alert.message and "SAB (sabnzbd)" in alert.message
 
 
 async def _when(read, condition):
