@@ -85,6 +85,28 @@ class Release(msgspec.Struct, rename="camel"):
     protocol: str = "torrent"
 
 
+class HistoryRecord(msgspec.Struct, rename="camel"):
+    """One row of Prowlarr's history (`HistoryResource`): `data` is a map of strings, as HistoryService wrote
+    it (queries: elapsedTime, query, queryType, source, queryResults; grabs: source, grabMethod, title)."""
+
+    id: int
+    indexer_id: int
+    date: datetime
+    successful: bool
+    event_type: str  # releaseGrabbed | indexerQuery | indexerRss | indexerAuth | indexerInfo
+    data: dict[str, str | None] = {}
+
+
+class HistoryPage(msgspec.Struct, rename="camel"):
+    page: int
+    page_size: int
+    total_records: int
+    records: list[HistoryRecord] = []
+
+
+GRABBED, QUERIED = 1, 2  # Prowlarr's HistoryEventType numbers, as `eventType` filters take them
+
+
 class ProwlarrClient:
     def __init__(self, http: httpx.AsyncClient, base_url: str, api_key: str, timeout: float = 10.0) -> None:
         self.http = http
@@ -123,6 +145,14 @@ class ProwlarrClient:
 
     async def blocked(self) -> list[IndexerBlock]:
         return await self.get("/api/v1/indexerstatus", list[IndexerBlock])
+
+    async def history(
+        self, page: int, page_size: int, event_types: tuple[int, ...] = (GRABBED, QUERIED)
+    ) -> HistoryPage:
+        """`GET /api/v1/history`, newest first."""
+        params = [("page", str(page)), ("pageSize", str(page_size)), ("sortKey", "date")]
+        params += [("sortDirection", "descending"), *(("eventType", str(t)) for t in event_types)]
+        return await self.get("/api/v1/history", HistoryPage, params=params)
 
     async def search(
         self, query: str, kind: str, indexer_ids: list[int], timeout: float, categories: tuple[int, ...] = ()

@@ -23,6 +23,7 @@ class IndexerSearch(Event, kw_only=True):
     result_count: int = 0
     error_kind: str | None = None
     http_status: int | None = None
+    source: str = "stream-proxy"  # who searched: stream-proxy, or an application through Prowlarr (Sonarr…)
 
 
 class RankingRequest(Wire, kw_only=True):

@@ -22,6 +22,16 @@ class ProwlarrCounters(View):
     avg_grab_ms: int | None
 
 
+class SourceView(View):
+    """One indexer's last 24 h as one searcher saw it: stream-proxy, or an application through Prowlarr."""
+
+    source: str
+    searches24h: int
+    failures24h: int
+    avg_ms: int | None  # as Prowlarr recorded it for an application's searches
+    grabs24h: int
+
+
 class IndexerView(View):
     id: int  # Prowlarr's indexer id
     name: str
@@ -41,6 +51,7 @@ class IndexerView(View):
     blocked_by_prowlarr: bool
     suggested_timeout_ms: int
     prowlarr: ProwlarrCounters
+    sources: list[SourceView] = []  # who searched and grabbed, each on its own
 
 
 class HourView(View):

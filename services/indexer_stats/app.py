@@ -18,6 +18,7 @@ from libs.web import create_app
 
 from .config import StatsConfig
 from .handlers import HANDLERS
+from .history import HistoryReader
 from .ingest import Ingest
 from .poller import ProwlarrPoller
 from .routes import ROUTES
@@ -41,7 +42,10 @@ class IndexerStats:
         client = None
         if self.settings.prowlarr_url and self.settings.prowlarr_api_key:
             client = ProwlarrClient(runtime.http, self.settings.prowlarr_url, self.settings.prowlarr_api_key)
-        self.poller = ProwlarrPoller(runtime.db, client, on_change=self.stats.changed)
+        history = None
+        if client is not None:
+            history = HistoryReader(runtime.db, client, self.ingest, on_read=self.stats.history_read)
+        self.poller = ProwlarrPoller(runtime.db, client, on_change=self.stats.changed, history=history)
         runtime.add_check("prowlarr", self.poller.health, critical=False)
         await self.poller.poll()  # a failure here is reported, not fatal
         await self.stats.refresh()  # the ranking is in memory before the first question

@@ -31,6 +31,7 @@ def retention(config: StatsConfig) -> list[Retention]:
     days = config.retention_days
     return [
         Retention("prowlarr_search_logs", "timestamp", days),
+        Retention("prowlarr_grabs", "timestamp", days),
         Retention("prowlarr_indexer_metrics", "hour_bucket", max(days, 365)),  # one row an indexer-hour
         Retention("prowlarr_indexer_logs", "timestamp", days),
         Retention("prowlarr_stats_history", "snapshot_at", days),

@@ -59,6 +59,7 @@ class Ingest:
                         outcome=e.outcome,
                         error_type=e.error_kind,
                         timestamp=e.at,
+                        source=e.source,
                     )
                     for e in usable
                 ]

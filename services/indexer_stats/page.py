@@ -27,13 +27,26 @@ def _cell(value: object, suffix: str = "") -> str:
     return "–" if value is None else f"{escape(str(value))}{suffix}"
 
 
+def _sources(view: IndexerView) -> str:
+    """Who searched it: stream-proxy, and each application through Prowlarr, with its grabs."""
+    parts = []
+    for s in view.sources:
+        text = f"{escape(s.source)}: {s.searches24h} searches"
+        if s.avg_ms is not None:
+            text += f", {s.avg_ms} ms"
+        if s.grabs24h:
+            text += f", {s.grabs24h} grabs"
+        parts.append(text)
+    return "<br>".join(parts) or "—"
+
+
 def render(views: list[IndexerView], hourly: list, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     rows = "".join(
         f'<tr data-indexer="{v.id}"><td>{escape(v.name)}</td><td class="{v.status}">{v.status}</td>'
         f"<td>{'yes' if v.enabled else 'no'}</td><td>{v.requests24h}</td><td>{_cell(v.success_rate, ' %')}</td>"
         f"<td>{_cell(v.avg_ms, ' ms')}</td><td>{_cell(v.p50_ms, ' ms')}</td><td>{_cell(v.p95_ms, ' ms')}</td>"
-        f"<td>{v.suggested_timeout_ms} ms</td></tr>"
+        f'<td>{v.suggested_timeout_ms} ms</td><td class="sources">{_sources(v)}</td></tr>'
         for v in views
     )
     sections = []
@@ -65,7 +78,8 @@ def render(views: list[IndexerView], hourly: list, now: datetime | None = None) 
         f"<title>Chillproxy · indexers</title><style>{_STYLE}</style></head><body>"
         "<h1>Indexers</h1>"
         "<table><thead><tr><th>Indexer</th><th>Status</th><th>Enabled</th><th>Searches 24 h</th><th>Success</th>"
-        f"<th>Average</th><th>p50</th><th>p95</th><th>Timeout</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<th>Average</th><th>p50</th><th>p95</th><th>Timeout</th><th>Searched by (24 h)</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
         f"{''.join(sections)}"
         f'<p><small>Updated {now:%Y-%m-%d %H:%M:%S} UTC · JSON: <a href="api/indexers">api/indexers</a>, '
         '<a href="api/global">api/global</a></small></p></body></html>'

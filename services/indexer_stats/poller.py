@@ -21,10 +21,11 @@ log = get_logger(__name__)
 
 
 class ProwlarrPoller:
-    def __init__(self, db: asyncpg.Pool, client: ProwlarrClient | None, on_change=None) -> None:
+    def __init__(self, db: asyncpg.Pool, client: ProwlarrClient | None, on_change=None, history=None) -> None:
         self.db = db
         self.client = client
         self.on_change = on_change
+        self.history = history  # a HistoryReader: what Sonarr and Radarr searched and grabbed through Prowlarr
         self.last_success: datetime | None = None
         self.last_error: str | None = None
 
@@ -35,6 +36,8 @@ class ProwlarrPoller:
             indexers = await self.client.indexers()
             stats = await self.client.indexer_stats()
             blocked = await self.client.blocked()
+            if self.history is not None:
+                await self.history.read()
         except ProwlarrError as error:
             self.last_error = f"{error.kind}: {error}"
             log.warning("Prowlarr poll failed; keeping the last state", kind=error.kind)

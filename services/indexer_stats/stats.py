@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import asyncpg
 
@@ -12,16 +13,17 @@ from libs.leases import Leases
 from libs.outbox import Outbox
 from libs.retention import keep_pruned
 from libs.schemas import ALERT_RAISED, Alert, RankedIndexer, RankingReply, RankingRequest
-from libs.schemas.indexer_admin import GlobalView, HourView, IndexerView, ProwlarrCounters
+from libs.schemas.indexer_admin import GlobalView, HourView, IndexerView, ProwlarrCounters, SourceView
 from libs.tasks import every, log_failure, nap
 from libs.telemetry import get_logger
 
 from .config import StatsConfig, retention
+from .repository import history, searches
 from .repository import indexers as repo
-from .repository import searches
 from .status import ranking, status_of, success_rate, suggested_timeout_ms
 
 log = get_logger(__name__)
+SOURCES_SECONDS = 30.0  # the figures per searcher are counted again at most so often
 
 
 def _int(value: float | None) -> int | None:
@@ -51,6 +53,8 @@ class Stats:
         self._ranked: dict[str | None, list[RankedIndexer]] = {}
         self._changed = asyncio.Event()
         self._global: GlobalView | None = None
+        self._sources: dict[int, list[SourceView]] = {}  # Prowlarr's indexer id → its searchers' figures
+        self._sources_at = -SOURCES_SECONDS
         self.refreshed = 0
         self._searched = True  # searches arrived since the percentiles were last computed
 
@@ -58,6 +62,11 @@ class Stats:
         """New searches were stored: refresh soon."""
         self._changed.set()
         self._searched = True
+
+    def history_read(self) -> None:
+        """Prowlarr's history brought searches or grabs: the figures per searcher are counted at the refresh."""
+        self._sources_at = -SOURCES_SECONDS
+        self.changed()
 
     async def refresh(self) -> None:
         figures = await repo.figures(self.db, self.config.window_searches)
@@ -87,9 +96,21 @@ class Stats:
                 await self.outbox.add_many(ALERT_RAISED, alerts, conn)
         await repo.refresh_global(self.db)
         self._global = self._global_view(await repo.global_row(self.db))
+        if time.monotonic() - self._sources_at >= SOURCES_SECONDS:  # a day's logs read at most so often
+            await self._count_sources()
         self.figures = figures
         self._ranked = {protocol: ranking(figures, self.config, protocol) for protocol in (None, "torrent", "usenet")}
         self.refreshed += 1
+
+    async def _count_sources(self) -> None:
+        sources: dict[int, list[SourceView]] = {}
+        for row in await history.by_source(self.db):
+            view = SourceView(
+                source=row.source, searches24h=row.searches, failures24h=row.failures, avg_ms=row.avg_ms,
+                grabs24h=row.grabs,
+            )  # fmt: skip
+            sources.setdefault(row.indexer_id, []).append(view)
+        self._sources, self._sources_at = sources, time.monotonic()
 
     def rank(self, request: RankingRequest) -> RankingReply:
         """From memory: what the last refresh decided."""
@@ -119,6 +140,7 @@ class Stats:
                     blocked_by_prowlarr=f.blocked,
                     suggested_timeout_ms=suggested_timeout_ms(f, self.config),
                     prowlarr=ProwlarrCounters(*f.prowlarr),
+                    sources=self._sources.get(f.prowlarr_id, []),
                 )
             )
         return views

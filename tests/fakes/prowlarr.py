@@ -14,6 +14,14 @@
   release, or a torrent release of an indexer in "Redirect" mode, is a 301 to the indexer's own URL (served
   here under `/site/`), where the NZB or .torrent is; `fileName` ends in `.nzb` / `.torrent`.
 - Per indexer: latency, failure, and a catalogue of releases; queries counted for `indexerstats`.
+- `GET /api/v1/history` as `src/Prowlarr.Api.V1/History/HistoryController.cs` pages it (`page`, `pageSize`,
+  `sortKey` date, `sortDirection`, newest first by default; `eventType` repeated as numbers — 1
+  releaseGrabbed, 2 indexerQuery, 3 indexerRss, 4 indexerAuth —, `successful`, `indexerIds`): `{page, pageSize,
+  sortKey, sortDirection, totalRecords, records: [{id, indexerId, date, downloadId, successful, eventType,
+  data}]}`, `data` a map of strings as `src/NzbDrone.Core/History/HistoryService.cs` fills it (queries:
+  `elapsedTime`, `query`, `queryType`, `categories`, `source`, `queryResults` — null when unknown — and
+  the ids; grabs: `source`, `grabMethod`, `title`). A search through `/api/v1/search` is written with source
+  `Prowlarr` (its own API); `record_query` / `record_grab` write what Sonarr or Radarr did through Torznab.
 - `broken`: every call answers 500; `garbage`: 200 with HTML.
 """
 
@@ -81,8 +89,10 @@ class FakeProwlarr:
         self.garbage = False
         self.base_url = "http://prowlarr.invalid"
         self.searches: list[dict[str, Any]] = []
+        self.history: list[dict[str, Any]] = []  # oldest first, ids increasing, as Prowlarr's table
         self.app = Starlette(
             routes=[
+                Route("/api/v1/history", self.list_history),
                 Route("/api/v1/indexer", self.list_indexers),
                 Route("/api/v1/indexerstats", self.indexer_stats),
                 Route("/api/v1/indexerstatus", self.indexer_status),
@@ -92,6 +102,59 @@ class FakeProwlarr:
                 Route("/ping", lambda request: _json({"status": "OK"})),
             ]
         )
+
+    _EVENT_TYPES = {"releaseGrabbed": 1, "indexerQuery": 2, "indexerRss": 3, "indexerAuth": 4}
+
+    def _history(self, indexer_id: int, event_type: str, successful: bool, data: dict[str, str | None]) -> dict:
+        record = {
+            "id": len(self.history) + 1, "indexerId": indexer_id,
+            "date": datetime.now(UTC).isoformat().replace("+00:00", "Z"), "downloadId": None,
+            "successful": successful, "eventType": event_type, "data": data,
+        }  # fmt: skip
+        self.history.append(record)
+        return record
+
+    def record_query(
+        self, indexer_id: int, source: str, elapsed_ms: int, results: int | None = 10, successful: bool = True,
+        query: str = "", imdb_id: str = "",
+    ) -> dict:  # fmt: skip
+        """A search an application made through the indexer's Torznab feed (Sonarr: source `Sonarr`)."""
+        data = {
+            "imdbId": imdb_id, "tmdbId": "", "traktId": "", "elapsedTime": str(elapsed_ms), "query": query,
+            "queryType": "movie" if imdb_id else "search", "categories": "2000,5000", "source": source,
+            "queryResults": None if results is None else str(results),
+        }  # fmt: skip
+        return self._history(indexer_id, "indexerQuery", successful, data)
+
+    def record_grab(self, indexer_id: int, source: str, title: str, successful: bool = True) -> dict:
+        data = {"source": source, "grabMethod": "Proxy", "title": title}
+        return self._history(indexer_id, "releaseGrabbed", successful, data)
+
+    async def list_history(self, request: Request) -> Response:
+        if denied := self._denied(request):
+            return denied
+        params = request.query_params
+        try:
+            page = max(1, int(params.get("page", "1")))
+            size = max(1, int(params.get("pageSize", "10")))
+            types = {int(v) for v in params.getlist("eventType")}
+            indexers = {int(v) for v in params.getlist("indexerIds")}
+        except ValueError:
+            return _json({"message": "The value is not valid."}, 400)
+        ascending = params.get("sortDirection", "descending").lower() in ("ascending", "asc")
+        successful = params.get("successful")
+        found = [
+            r for r in self.history
+            if (not types or self._EVENT_TYPES[r["eventType"]] in types)
+            and (not indexers or r["indexerId"] in indexers)
+            and (successful is None or r["successful"] == (successful.lower() == "true"))
+        ]  # fmt: skip
+        ordered = found if ascending else list(reversed(found))
+        return _json({
+            "page": page, "pageSize": size, "sortKey": "date",
+            "sortDirection": "ascending" if ascending else "descending", "totalRecords": len(found),
+            "records": ordered[(page - 1) * size : page * size],
+        })  # fmt: skip
 
     def add_indexer(self, indexer_id: int, name: str, **fields: Any) -> Indexer:
         indexer = Indexer(indexer_id, name, **fields)
@@ -212,8 +275,11 @@ class FakeProwlarr:
                 await asyncio.sleep(indexer.latency)
             if indexer.fail_with is not None:
                 indexer.failed_queries += 1
+                self.record_query(indexer.id, "Prowlarr", int(indexer.latency * 1000), None, False, query)
                 continue  # Prowlarr logs it and answers with what the others found
-            results += [self._release(indexer, r) for r in indexer.releases if self._matches(r, tokens, kind, query)]
+            found = [self._release(indexer, r) for r in indexer.releases if self._matches(r, tokens, kind, query)]
+            self.record_query(indexer.id, "Prowlarr", int(indexer.latency * 1000), len(found), True, query)
+            results += found
         return _json(results)
 
     @staticmethod

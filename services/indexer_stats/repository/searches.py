@@ -25,6 +25,7 @@ class SearchRow:
     outcome: str
     error_type: str | None
     timestamp: datetime
+    source: str = "stream-proxy"  # or the application that searched through Prowlarr (Sonarr, Radarr)
 
 
 async def indexer_ids(conn: asyncpg.Connection, known: dict[int, str]) -> dict[int, UUID]:
@@ -52,10 +53,10 @@ async def store(conn: asyncpg.Connection, rows: list[SearchRow]) -> int:
         WITH inserted AS (
             INSERT INTO prowlarr_search_logs (id, indexer_id, search_id, search_query, search_type, imdb_id,
                                               response_time, http_status, results_count, was_successful,
-                                              outcome, error_type, timestamp)
+                                              outcome, error_type, timestamp, source)
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
                                  $7::int[], $8::int[], $9::int[], $10::bool[], $11::text[], $12::text[],
-                                 $13::timestamptz[])
+                                 $13::timestamptz[], $14::text[])
             ON CONFLICT (id) DO NOTHING
             RETURNING indexer_id, timestamp, response_time, outcome, results_count
         ), hourly AS (
