@@ -24,12 +24,24 @@ class StoreConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
     auth: Uuid | None = None
 
 
+Language = Annotated[str, Meta(min_length=2, max_length=3)]  # ISO 639-1 codes
+# kinds of release a user can leave out: camcorder copies, telesyncs, screeners, 3D, burnt-in subtitles
+Exclusion = Literal["cam", "telesync", "screener", "3d", "hardcoded"]
+# best quality first; the smallest file first (cached first in every case); or the best resolution and
+# source, the smaller file first among equals
+SortPreset = Literal["quality", "smallest", "balanced"]
+
+
 class Filters(msgspec.Struct, forbid_unknown_fields=True, rename="camel", omit_defaults=True):
     resolutions: list[Resolution] = []  # empty: every resolution
     max_size_gb: Annotated[float, Meta(gt=0, le=1000)] | None = None
-    languages: list[Annotated[str, Meta(min_length=2, max_length=3)]] = []  # ISO 639-1 codes
+    languages: list[Language] = []  # only these (empty: all)
     per_resolution: Annotated[int, Meta(ge=1, le=50)] = 5
     cached_only: bool = False
+    exclude: list[Exclusion] = []
+    exclude_keywords: Annotated[list[Annotated[str, Meta(min_length=1, max_length=40)]], Meta(max_length=20)] = []
+    prefer_languages: list[Language] = []  # ranked first, the others kept
+    sort: SortPreset = "quality"
 
 
 class FoundRelease(msgspec.Struct, array_like=True):

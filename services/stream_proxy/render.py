@@ -32,15 +32,31 @@ def play_path(config: str, info_hash: str, media: MediaId, file_name: str | None
     return f"/stremio/torz/{config}/play/{info_hash}/{quote(video_id(media), safe='')}/{name}"
 
 
+def details(candidate: Candidate) -> str:
+    """What the release is, on one line as Comet and AIOStreams show it: source, HDR, codec, audio, languages,
+    group — whatever its title says."""
+    parsed = candidate.parsed
+    video = " · ".join(part for part in (parsed.quality, " ".join(parsed.hdr), parsed.codec) if part)
+    audio = " ".join([*parsed.audio, *([parsed.channels] if parsed.channels else [])])
+    parts = [f"🎞️ {video}" if video else "", f"🔊 {audio}" if audio else ""]
+    parts += [
+        f"🌐 {' '.join(parsed.languages)}" if parsed.languages else "",
+        f"👥 {parsed.group}" if parsed.group else "",
+    ]
+    if parsed.three_d:
+        parts.append("3D")
+    return "  ".join(part for part in parts if part)
+
+
 def stream_entry(candidate: Candidate, media: MediaId, base: str, config: str) -> Stream:
-    found, parsed = candidate.found, candidate.parsed
+    found = candidate.found
     mark = "⚡" if candidate.cached else "⬇️"
     lines = [found.title]
     if candidate.file is not None and candidate.file.name != found.title:
         lines.append(f"📄 {candidate.file.name}")
+    if line := details(candidate):
+        lines.append(line)
     lines.append(f"💾 {human_size(candidate.size)}  👤 {found.seeders}  ⚙️ {found.indexer or '?'}")
-    if parsed.languages:
-        lines.append("🌐 " + " ".join(parsed.languages))
     if not candidate.cached:
         lines.append("not cached on TorBox yet: playing starts the download")
     file_name = candidate.file.name if candidate.file is not None else None

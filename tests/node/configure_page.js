@@ -18,6 +18,10 @@ const { launch } = require("./browser");
     for (const resolution of choices.resolutions || []) await page.check(`input[name=res][value="${resolution}"]`);
     if (choices.maxSizeGb) await page.fill("#max-size", String(choices.maxSizeGb));
     if (choices.languages) await page.fill("#languages", choices.languages);
+    for (const kind of choices.exclude || []) await page.check(`input[name=exclude][value="${kind}"]`);
+    if (choices.keywords) await page.fill("#keywords", choices.keywords);
+    if (choices.preferLanguages) await page.fill("#prefer-languages", choices.preferLanguages);
+    if (choices.sort) await page.selectOption("#sort", choices.sort);
     await page.click("#build");
     const result = {
       error: (await page.textContent("#error")).trim(),

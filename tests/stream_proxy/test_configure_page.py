@@ -41,6 +41,10 @@ async def test_a_token_configuration_installs(addon):
             "resolutions": ["1080p", "720p"],
             "maxSizeGb": 15,
             "languages": "en, fr",
+            "exclude": ["cam", "telesync", "3d"],
+            "keywords": "YIFY, HDTS",
+            "preferLanguages": "fr",
+            "sort": "balanced",
         },
     )
     assert shown["error"] == "" and shown["installUrl"].startswith(f"{base}/stremio/torz/")
@@ -48,6 +52,8 @@ async def test_a_token_configuration_installs(addon):
     config = decode_config(shown["installUrl"].split("/")[-2])
     assert config.stores[0].t == "tb_my_token_1234" and config.filters.resolutions == ["1080p", "720p"]
     assert config.filters.max_size_gb == 15 and config.filters.languages == ["en", "fr"]
+    assert config.filters.exclude == ["cam", "telesync", "3d"] and config.filters.exclude_keywords == ["YIFY", "HDTS"]
+    assert config.filters.prefer_languages == ["fr"] and config.filters.sort == "balanced"
     manifest = await client.get(shown["installUrl"])
     assert manifest.status_code == 200 and manifest.json()["name"] == "Chillproxy | TB"
 

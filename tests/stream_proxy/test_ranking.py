@@ -1,4 +1,4 @@
-"""Ranking and trimming: cached first, then resolution, quality, seeders, size; filters and the cap."""
+"""Ranking and trimming: cached first, then resolution, quality, codec, seeders, size; filters and the cap."""
 
 from libs.schemas.stremio import Filters, FoundRelease
 from services.stream_proxy.files import TorrentFile
@@ -18,7 +18,7 @@ def titles(candidates):
     return [c.found.title for c in candidates]
 
 
-def test_cached_first_then_resolution_quality_seeders_size():
+def test_cached_first_then_resolution_quality_codec_seeders_size():
     pool = [
         candidate("Movie.2019.2160p.WEB-DL", cached=False, seeders=500),
         candidate("Movie.2019.720p.BluRay", seeders=90),
@@ -28,13 +28,22 @@ def test_cached_first_then_resolution_quality_seeders_size():
         candidate("Movie.2019.1080p.BluRay.x264", seeders=50, size=9 * GB),
     ]
     assert titles(rank(pool, Filters())) == [
-        "Movie.2019.1080p.BluRay.x264",  # same seeders as x265: the larger first
-        "Movie.2019.1080p.BluRay.x265",
+        "Movie.2019.1080p.BluRay.x265",  # HEVC before AVC, whatever the size
+        "Movie.2019.1080p.BluRay.x264",
         "Movie.2019.1080p.BluRay",  # BluRay before WEBRip whatever the seeders
         "Movie.2019.1080p.WEBRip",
         "Movie.2019.720p.BluRay",
         "Movie.2019.2160p.WEB-DL",  # not cached: after every cached one
     ]
+
+
+def test_among_equals_more_seeders_then_the_larger_file():
+    pool = [
+        candidate("Movie.2019.1080p.BluRay.x264-A", seeders=50, size=3 * GB),
+        candidate("Movie.2019.1080p.BluRay.x264-B", seeders=50, size=9 * GB),
+        candidate("Movie.2019.1080p.BluRay.x264-C", seeders=80, size=1 * GB),
+    ]
+    assert [t[-1] for t in titles(rank(pool, Filters()))] == ["C", "B", "A"]
 
 
 def test_a_cap_per_resolution():
