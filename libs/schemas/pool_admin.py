@@ -130,6 +130,61 @@ class UsageRow(View):
     last_at: datetime | None
 
 
+class UserListItem(View):
+    uuid: str
+    email: str
+    created_at: datetime
+    accessed_at: datetime | None
+    sub_type: SubType | None
+    sub_status: SubStatus | None
+    pool_key_id: str | None  # the key its slot is on
+    devices: int  # devices used within the device window
+
+
+class UserPage(View):
+    """`GET /pool/users?search=&page=&pageSize=`: newest first."""
+
+    page: int
+    page_size: int
+    total: int
+    users: list[UserListItem]
+
+
+class UsageDay(View):
+    day: datetime
+    events: int
+    streams: int
+    cached: int
+    bytes: int
+
+
+class UsageHistory(View):
+    """One user's or one key's usage per day."""
+
+    id: str
+    days: list[UsageDay]
+
+
+class AccountLogin(Body):
+    """A pool user signing in on the configure page (their email and the password the admin set)."""
+
+    email: Email
+    password: Annotated[str, Meta(min_length=1, max_length=256)]
+
+
+class AccountDeviceForget(AccountLogin):
+    device_id: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class AccountView(View):
+    """What a signed-in user sees of their account: the uuid for their install link, and their devices."""
+
+    uuid: str
+    email: str
+    devices: list[DeviceView]
+    device_limit: int
+
+
 class UsageSummary(View):
     by_user: list[UsageRow]
     by_key: list[UsageRow]

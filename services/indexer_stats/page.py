@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 
 from libs.schemas.indexer_admin import IndexerView
-
-from .charts import Series, line_chart
+from libs.web.charts import Series, line_chart
 
 _STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#111;background:#fafafa}
@@ -61,14 +60,29 @@ def render(views: list[IndexerView], hourly: list, now: datetime | None = None) 
             return [Series(name, [(r.hour_bucket, pick(r)) for r in rows]) for name, rows in by_indexer.items()]
 
         charts = [
-            line_chart("p50 response time", series(lambda r: r.p50_response_time), unit=" ms", start=start, end=now),
-            line_chart("p95 response time", series(lambda r: r.p95_response_time), unit=" ms", start=start, end=now),
+            line_chart(
+                "p50 response time",
+                series(lambda r: r.p50_response_time),
+                unit=" ms",
+                start=start,
+                end=now,
+                empty="no searches",
+            ),
+            line_chart(
+                "p95 response time",
+                series(lambda r: r.p95_response_time),
+                unit=" ms",
+                start=start,
+                end=now,
+                empty="no searches",
+            ),
             line_chart(
                 "success rate",
                 series(lambda r: 100.0 * r.successful_requests / r.total_requests if r.total_requests else None),
                 unit=" %",
                 start=start,
                 end=now,
+                empty="no searches",
             ),
         ]
         sections.append(f'<section data-window="{hours}h"><h2>{label}</h2>{"".join(charts)}</section>')

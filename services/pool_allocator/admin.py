@@ -16,6 +16,7 @@ import msgspec
 from libs.crypto import SecretBox, mask
 from libs.errors import BadInput, Conflict, Invalid, NotFound
 from libs.schemas.pool_admin import (
+    AccountView,
     DeviceView,
     KeyCreate,
     KeyUpdate,
@@ -23,6 +24,8 @@ from libs.schemas.pool_admin import (
     SlotView,
     SubscriptionView,
     UserCreate,
+    UserListItem,
+    UserPage,
     UserUpdate,
     UserView,
     has,
@@ -190,3 +193,48 @@ class Admin:
                 raise NotFound("no such user")
         await self.invalidator.users([user_id])
         return await self.user(user_id)
+
+    async def list_users(self, search: str, page: int, page_size: int) -> UserPage:
+        total, rows = await users.page(
+            self.db, search, page_size, (page - 1) * page_size, self.config.device_window_days
+        )
+        items = [
+            UserListItem(**{
+                **msgspec.structs.asdict(row), "uuid": str(row.uuid),
+                "pool_key_id": str(row.pool_key_id) if row.pool_key_id else None,
+            })
+            for row in rows
+        ]  # fmt: skip
+        return UserPage(page=page, page_size=page_size, total=total, users=items)
+
+    async def delete_user(self, user_id: UUID) -> None:
+        """The user gone: its live streams end, its slot is freed, its uuid stops working at once."""
+        async with self.db.acquire() as conn, conn.transaction():
+            pools = await users.delete(conn, user_id)
+        if pools is None:
+            raise NotFound("no such user")
+        await self.invalidator.users([user_id])
+        await self.invalidator.keys(pools)
+
+    async def delete_key(self, pool_key_id: UUID) -> None:
+        """The key gone; its users are given another key at their next request (as when it is disabled)."""
+        async with self.db.acquire() as conn, conn.transaction():
+            holders = await keys.delete(conn, pool_key_id)
+        if holders is None:
+            raise NotFound("no such pool key")
+        await self.invalidator.keys([pool_key_id])
+        await self.invalidator.users(holders)
+
+    async def forget_devices(self, user_id: UUID, device_id: str | None = None) -> UserView:
+        """One device of the user's, or all of them, no longer counted towards the device limit."""
+        if await users.get(self.db, user_id) is None:
+            raise NotFound("no such user")
+        if not await users.forget_devices(self.db, user_id, device_id) and device_id is not None:
+            raise NotFound("no such device for this user")
+        await self.invalidator.users([user_id])
+        return await self.user(user_id)
+
+    async def account(self, user_id: UUID) -> AccountView:
+        """What a user sees of their own account."""
+        view = await self.user(user_id)
+        return AccountView(uuid=view.uuid, email=view.email, devices=view.devices, device_limit=view.device_limit)

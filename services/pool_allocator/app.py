@@ -17,6 +17,7 @@ from libs.runtime import Runtime
 from libs.tasks import background
 from libs.web import create_app
 
+from .account import Accounts
 from .activity import ActivityRecorder
 from .admin import Admin
 from .allocator import Allocator
@@ -50,6 +51,7 @@ class PoolAllocator:
         self.activity = ActivityRecorder(db)
         self.allocator = Allocator(db, self.box, self.config, self.cache, self.activity)
         self.admin = Admin(db, self.box, self.config, self.invalidator)
+        self.accounts = Accounts(db, self.admin, self.invalidator)
         self.usage = UsageLog(db, bus)
         self.sessions = StreamSessions(db, self.config.stream_ttl_minutes)
         torbox = runtime.torbox()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from uuid import UUID
 
 import asyncpg
 import msgspec
@@ -15,8 +16,8 @@ import msgspec
 from libs.bus import Bus, Retry, publish
 from libs.db import DATABASE_AWAY
 from libs.schemas import POOL_USAGE, UsageEvent
+from libs.schemas.pool_admin import UsageDay, UsageHistory, UsageSummary
 from libs.schemas.pool_admin import UsageRow as UsageView
-from libs.schemas.pool_admin import UsageSummary
 from libs.telemetry import get_logger
 
 from .repository import usage as repo
@@ -75,6 +76,14 @@ class UsageLog:
             await repo.insert_many(self.db, rows)
         except DATABASE_AWAY as error:
             raise Retry(delay=5.0, reason=f"database unavailable: {type(error).__name__}") from error
+
+    async def history(self, column: str, owner: UUID, days: int) -> UsageHistory:
+        """One user's (`user_id`) or one key's (`pool_key_id`) usage per day over the last `days`."""
+        rows = await repo.daily(self.db, column, owner, days)
+        return UsageHistory(id=str(owner), days=[UsageDay(**msgspec.structs.asdict(r)) for r in rows])
+
+    async def streams_by_key(self, days: int) -> list[repo.KeyDay]:
+        return await repo.streams_by_key(self.db, days)
 
     async def summary(self) -> UsageSummary:
         by_user, by_key = await repo.summary(self.db)

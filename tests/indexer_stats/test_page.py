@@ -4,7 +4,7 @@ import base64
 import re
 import xml.etree.ElementTree as ET
 
-from services.indexer_stats.charts import Series, line_chart
+from libs.web.charts import Series, line_chart
 from tests.indexer_stats.conftest import hours_ago, search
 
 
@@ -52,4 +52,4 @@ def test_a_chart_leaves_gaps_and_escapes_names():
     )
     ET.fromstring(svg)
     assert "&lt;b&gt;&amp;x" in svg and svg.count("<circle") == 1 and svg.count("<polyline") == 1
-    assert "no searches" in line_chart("t", [], unit="", start=start, end=end)
+    assert "no searches" in line_chart("t", [], unit="", start=start, end=end, empty="no searches")

@@ -9,7 +9,29 @@ const { launch } = require("./browser");
   try {
     const page = await browser.newPage();
     await page.goto(url);
-    if (choices.mode === "pool") {
+    const account = {};
+    if (choices.mode === "pool" && choices.email) {  // signing in instead of pasting the uuid
+      page.on("dialog", (dialog) => dialog.accept());
+      await page.check("input[name=mode][value=pool]");
+      await page.fill("#account-email", choices.email);
+      await page.fill("#account-password", choices.password);
+      await page.click("#sign-in");
+      await page.waitForFunction(() => !document.getElementById("account").hidden || document.getElementById("account-error").textContent);
+      account.error = (await page.textContent("#account-error")).trim();
+      account.uuid = await page.inputValue("#auth");
+      account.devices = await page.$$eval("#devices li", (lis) => lis.map((li) => li.innerText));
+      if (choices.forget && !account.error) {
+        await page.click("#devices li button");
+        await page.waitForFunction((n) => document.querySelectorAll("#devices li button").length < n, account.devices.length);
+        account.devicesAfterForget = await page.$$eval("#devices li", (lis) => lis.map((li) => li.innerText));
+      }
+      if (choices.rotate && !account.error) {
+        await page.click("#rotate");
+        await page.waitForFunction((old) => document.getElementById("auth").value !== old, account.uuid);
+        await page.waitForFunction(() => document.getElementById("install-url").textContent !== "");
+        account.rotatedUuid = await page.inputValue("#auth");
+      }
+    } else if (choices.mode === "pool") {
       await page.check("input[name=mode][value=pool]");
       await page.fill("#auth", choices.auth);
     } else {
@@ -22,8 +44,9 @@ const { launch } = require("./browser");
     if (choices.keywords) await page.fill("#keywords", choices.keywords);
     if (choices.preferLanguages) await page.fill("#prefer-languages", choices.preferLanguages);
     if (choices.sort) await page.selectOption("#sort", choices.sort);
-    await page.click("#build");
+    if (!account.rotatedUuid) await page.click("#build");
     const result = {
+      account,
       error: (await page.textContent("#error")).trim(),
       installUrl: (await page.textContent("#install-url")).trim(),
       stremioLink: await page.getAttribute("#stremio-link", "href"),

@@ -147,3 +147,15 @@ async def encrypted_keys(db: asyncpg.Pool) -> list[StoredKey]:
     """Every key that health checks should try: all but those an admin disabled."""
     found = await db.fetch("SELECT id, api_key FROM torbox_pool WHERE status <> 'disabled' ORDER BY id")
     return rows_as(StoredKey, found)
+
+
+async def delete(conn: asyncpg.Connection, pool_key_id: UUID) -> list[UUID] | None:
+    """The key gone with its slots, sessions and health history; the users who held a slot on it (they get
+    another key at their next request), or None when there is no such key."""
+    if await lock(conn, pool_key_id) is None:
+        return None
+    holders = await conn.fetch(
+        "SELECT user_id FROM torbox_slots WHERE pool_key_id = $1 AND user_id IS NOT NULL", pool_key_id
+    )
+    await conn.execute("DELETE FROM torbox_pool WHERE id = $1", pool_key_id)
+    return [row["user_id"] for row in holders]

@@ -68,3 +68,49 @@ async def summary(db: asyncpg.Pool) -> tuple[list[UsageTotals], list[UsageTotals
     by_user = rows_as(UsageTotals, await db.fetch(_SUMMARY.format(column="user_id")))
     by_key = rows_as(UsageTotals, await db.fetch(_SUMMARY.format(column="pool_key_id")))
     return by_user, by_key
+
+
+class UsageDay(msgspec.Struct, frozen=True):
+    day: datetime
+    events: int
+    streams: int
+    cached: int
+    bytes: int
+
+
+async def daily(db: asyncpg.Pool, column: str, owner: UUID, days: int) -> list[UsageDay]:
+    """One user's or one key's usage per day over the last `days`, days without any left out."""
+    if column not in ("user_id", "pool_key_id"):
+        raise ValueError(column)
+    rows = await db.fetch(
+        f"""
+        SELECT date_trunc('day', timestamp) AS day, count(*) AS events,
+               count(*) FILTER (WHERE action IN ('play', 'stream')) AS streams,
+               count(*) FILTER (WHERE was_cached) AS cached, coalesce(sum(bytes), 0)::bigint AS bytes
+        FROM torbox_usage_logs WHERE {column} = $1 AND timestamp > now() - make_interval(days => $2)
+        GROUP BY 1 ORDER BY 1
+        """,
+        owner,
+        days,
+    )
+    return rows_as(UsageDay, rows)
+
+
+class KeyDay(msgspec.Struct, frozen=True):
+    pool_key_id: UUID
+    day: datetime
+    streams: int
+
+
+async def streams_by_key(db: asyncpg.Pool, days: int) -> list[KeyDay]:
+    """Every key's streams per day over the last `days`, in one query (the admin page's chart)."""
+    rows = await db.fetch(
+        """
+        SELECT pool_key_id, date_trunc('day', timestamp) AS day,
+               count(*) FILTER (WHERE action IN ('play', 'stream')) AS streams
+        FROM torbox_usage_logs WHERE pool_key_id IS NOT NULL AND timestamp > now() - make_interval(days => $1)
+        GROUP BY 1, 2 ORDER BY 1, 2
+        """,
+        days,
+    )
+    return rows_as(KeyDay, rows)

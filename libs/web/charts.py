@@ -1,4 +1,5 @@
-"""Charts drawn on the server as inline SVG: no script, no CDN, readable without JavaScript."""
+"""Charts drawn on the server as inline SVG: no script, no CDN, readable without JavaScript (the indexer and
+pool admin pages)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,16 @@ class Series:
 
 
 def line_chart(
-    title: str, series: list[Series], *, unit: str, start: datetime, end: datetime, width: int = 720, height: int = 260
+    title: str,
+    series: list[Series],
+    *,
+    unit: str,
+    start: datetime,
+    end: datetime,
+    width: int = 720,
+    height: int = 260,
+    empty: str = "no data",
+    time_format: str = "%d %b %H:%M",
 ) -> str:
     """One SVG line chart; time on x from `start` to `end`, values on y from 0 to the largest."""
     left, right, top, bottom = 56, 12, 28, 36
@@ -46,7 +56,7 @@ def line_chart(
     for moment, anchor in ((start, "start"), (end, "end")):
         parts.append(
             f'<text x="{x(moment):.1f}" y="{height - 12}" text-anchor="{anchor}" class="tick">'
-            f"{moment:%d %b %H:%M}</text>"
+            f"{moment.strftime(time_format)}</text>"
         )
     for index, s in enumerate(series):
         color = PALETTE[index % len(PALETTE)]
@@ -73,6 +83,6 @@ def line_chart(
         )
     if not values:
         middle = f'x="{left + plot_w / 2}" y="{top + plot_h / 2}"'
-        parts.append(f'<text {middle} text-anchor="middle" class="empty">no searches</text>')
+        parts.append(f'<text {middle} text-anchor="middle" class="empty">{escape(empty)}</text>')
     parts.append("</svg>")
     return "".join(parts)
