@@ -93,3 +93,13 @@ async def test_usage_per_user_and_per_key_by_day(pool):
 async def _days(pool, path, events):
     found = (await pool.http.get(path)).json()
     return found if sum(d["events"] for d in found["days"]) >= events else None
+
+
+async def test_keys_are_searched_by_label_a_page_at_a_time(pool):
+    for label in ("household", "friends", "family"):
+        await pool.add_key(label=label)
+    found = await pool.http.get("/pool/keys", params={"search": "FAM"})
+    assert [k["label"] for k in found.json()] == ["family"] and found.headers["x-total-count"] == "1"
+    paged = await pool.http.get("/pool/keys", params={"pageSize": 2, "page": 2})
+    assert len(paged.json()) == 1 and paged.headers["x-total-count"] == "3"
+    assert (await pool.http.get("/pool/keys", params={"page": "-1"})).status_code == 400
