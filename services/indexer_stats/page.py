@@ -26,6 +26,10 @@ def _cell(value: object, suffix: str = "") -> str:
     return "–" if value is None else f"{escape(str(value))}{suffix}"
 
 
+def _success_rate(hour) -> float | None:
+    return 100.0 * hour.successful_requests / hour.total_requests if hour.total_requests else None
+
+
 def _sources(view: IndexerView) -> str:
     """Who searched it: stream-proxy, and each application through Prowlarr, with its grabs."""
     parts = []
@@ -59,31 +63,18 @@ def render(views: list[IndexerView], hourly: list, now: datetime | None = None) 
         def series(pick, by_indexer=by_indexer) -> list[Series]:
             return [Series(name, [(r.hour_bucket, pick(r)) for r in rows]) for name, rows in by_indexer.items()]
 
-        charts = [
-            line_chart(
-                "p50 response time",
-                series(lambda r: r.p50_response_time),
-                unit=" ms",
-                start=start,
-                end=now,
-                empty="no searches",
-            ),
-            line_chart(
-                "p95 response time",
-                series(lambda r: r.p95_response_time),
-                unit=" ms",
-                start=start,
-                end=now,
-                empty="no searches",
-            ),
-            line_chart(
+        measures = [
+            ("p50 response time", lambda r: r.p50_response_time, " ms"),
+            ("p95 response time", lambda r: r.p95_response_time, " ms"),
+            (
                 "success rate",
-                series(lambda r: 100.0 * r.successful_requests / r.total_requests if r.total_requests else None),
-                unit=" %",
-                start=start,
-                end=now,
-                empty="no searches",
+                lambda r: 100.0 * r.successful_requests / r.total_requests if r.total_requests else None,
+                " %",
             ),
+        ]
+        charts = [
+            line_chart(title, series(pick), unit=unit, start=start, end=now, empty="no searches")
+            for title, pick, unit in measures
         ]
         sections.append(f'<section data-window="{hours}h"><h2>{label}</h2>{"".join(charts)}</section>')
     return (

@@ -2,22 +2,8 @@
 password the admin set, gets their install link, removes a device that locked them out, and rotates the
 uuid — the old links then get the add-on's clear message, never anyone's streams."""
 
-import asyncio
-import json
-from pathlib import Path
-
 from services.stream_proxy.addon_config import decode_config
-
-DRIVER = Path(__file__).resolve().parents[1] / "node" / "configure_page.js"
-
-
-async def fill(url: str, choices: dict) -> dict:
-    node = await asyncio.create_subprocess_exec(
-        "node", str(DRIVER), url, json.dumps(choices), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(node.communicate(), 90)
-    assert node.returncode == 0, err.decode()
-    return json.loads(out)
+from tests.stream_proxy.test_configure_page import fill
 
 
 async def test_a_pool_user_runs_their_own_account(whole_stack):

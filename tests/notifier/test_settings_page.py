@@ -1,9 +1,7 @@
 """The settings page in headless Chromium: it reads the document, saves it, tests the connection, and says
 why a save is refused — the key never shown back."""
 
-import asyncio
 import json
-from pathlib import Path
 
 import httpx
 
@@ -13,23 +11,11 @@ from services.notifier.hooks import hooks_token
 from tests.fakes import arr_webhooks as arr
 from tests.fakes.alert_targets import FakeNtfy
 from tests.support.asgi import serving_fake
-
-DRIVER = Path(__file__).resolve().parents[1] / "node" / "settings_page.js"
+from tests.support.browser import drive as run_driver
 
 
 async def drive(url: str, token: str, choices: dict) -> dict:
-    node = await asyncio.create_subprocess_exec(
-        "node",
-        str(DRIVER),
-        url,
-        token,
-        json.dumps(choices),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(node.communicate(), 90)
-    assert node.returncode == 0, err.decode()
-    return json.loads(out)
+    return await run_driver("settings_page.js", url, token, json.dumps(choices))
 
 
 async def test_the_page_saves_tests_and_explains(notifier):

@@ -1,23 +1,11 @@
 """The pool's admin page in headless Chromium: keys with health, slots and streams; users with their
 subscription, devices and last use; the usage chart; the actions as buttons; the admin login required."""
 
-import asyncio
 import json
-from pathlib import Path
 
 import httpx
 
-DRIVER = Path(__file__).resolve().parents[1] / "node" / "pool_page.js"
-
-
-async def drive(url: str, token: str, choices: dict) -> dict:
-    node = await asyncio.create_subprocess_exec(
-        "node", str(DRIVER), url, token, json.dumps(choices),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(node.communicate(), 90)
-    assert node.returncode == 0, err.decode()
-    return json.loads(out)
+from tests.support.browser import drive
 
 
 async def test_the_pool_page_shows_the_pool_and_its_buttons_work(pool):
@@ -30,11 +18,8 @@ async def test_the_pool_page_shows_the_pool_and_its_buttons_work(pool):
     body = {"userId": ada, "poolKeyId": key["id"], "action": "play", "cached": True}
     assert (await pool.http.post("/api/v1/internal/pool/log-usage", json=body, headers=headers)).status_code == 202
 
-    shown = await drive(
-        f"{pool.base_url}/pool/",
-        pool.settings.admin_token,
-        {"key": key["id"], "user": ada, "deleted": bob, "search": "ADA@"},
-    )
+    choices = {"key": key["id"], "user": ada, "deleted": bob, "search": "ADA@"}
+    shown = await drive("pool_page.js", f"{pool.base_url}/pool/", pool.settings.admin_token, json.dumps(choices))
     assert len(shown["keys"]) == 1 and "household" in shown["keys"][0] and "healthy" in shown["keys"][0]
     assert "1 / 100" in shown["keys"][0] and "0 / 4" in shown["keys"][0]  # ada holds a slot; no live stream
     assert sorted(row.split("\t")[0] for row in shown["users"]) == ["ada@household.example", "bob@household.example"]

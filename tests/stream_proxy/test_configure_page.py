@@ -1,9 +1,7 @@
 """The configure page in headless Chromium (driven by playwright-core): the link it builds installs."""
 
-import asyncio
 import json
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
@@ -12,17 +10,12 @@ from libs.schemas.stremio import AddonConfig, StoreConfig
 from services.stream_proxy.addon_config import decode_config, encode_config
 from services.stream_proxy.app import build
 from tests.support.asgi import serving
-
-DRIVER = Path(__file__).resolve().parents[1] / "node" / "configure_page.js"
+from tests.support.browser import drive
 
 
 async def fill(url: str, choices: dict) -> dict:
-    node = await asyncio.create_subprocess_exec(
-        "node", str(DRIVER), url, json.dumps(choices), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(node.communicate(), 90)
-    assert node.returncode == 0, err.decode()
-    return json.loads(out)
+    """The configure page filled in Chromium as a user would (tests/node/configure_page.js)."""
+    return await drive("configure_page.js", url, json.dumps(choices))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -49,3 +50,16 @@ async def dump_dom(url: str) -> str:
 async def screenshot(url: str, path: Path, size: str = "1280,1600") -> Path:
     await _run(f"--screenshot={path}", f"--window-size={size}", url)
     return path
+
+
+NODE_DRIVERS = Path(__file__).resolve().parents[1] / "node"
+
+
+async def drive(script: str, *args: str, timeout: float = 90) -> dict:
+    """Run one of tests/node's page drivers (playwright-core on Debian's Chromium): what it printed, as JSON."""
+    node = await asyncio.create_subprocess_exec(
+        "node", str(NODE_DRIVERS / script), *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(node.communicate(), timeout)
+    assert node.returncode == 0, err.decode()
+    return json.loads(out)
