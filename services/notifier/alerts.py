@@ -23,7 +23,7 @@ import msgspec
 from libs.db import transaction
 from libs.errors import NotFound
 from libs.schemas import Alert
-from libs.schemas.notifier import AlertDelivery, AlertsView, ConnectionTest, SentAlert
+from libs.schemas.notifier import AlertDelivery, AlertsView, AlertTarget, ConnectionTest, SentAlert
 from libs.tasks import log_failure, nap
 from libs.telemetry import get_logger
 
@@ -61,6 +61,8 @@ class Alerts:
 
     async def raised(self, alerts: Sequence[Alert]) -> None:
         """`alert.raised` events (and the notifier's own): each decided in its own transaction."""
+        if not alerts:
+            return
         settings = await self.settings.get()
         quiet = timedelta(minutes=settings.alert_quiet_minutes)
         targets = [t.name for t in settings.alert_targets if t.enabled]
@@ -105,7 +107,7 @@ class Alerts:
         targets = {t.name: t for t in (await self.settings.get()).alert_targets}
         await asyncio.gather(*(self._deliver(row, targets) for row in due))
 
-    async def _deliver(self, row: repo.DueDelivery, targets: dict) -> None:
+    async def _deliver(self, row: repo.DueDelivery, targets: dict[str, AlertTarget]) -> None:
         target = targets.get(row.target)
         if target is None or not target.enabled:  # removed or turned off since
             await repo.drop_delivery(self.db, row.alert_id, row.target)
