@@ -15,14 +15,12 @@ import bcrypt
 from libs.cache import BoundedCache
 from libs.errors import Forbidden, Limited
 
-from .admin import Admin
+from .admin import Admin, hash_password
 from .invalidation import Invalidator
 from .repository import users
 
 MAX_FAILURES = 5
 LOCK_SECONDS = 15 * 60
-# checked against when no user has the email, so a wrong email takes as long as a wrong password
-_NOBODY = bcrypt.hashpw(b"nobody", bcrypt.gensalt(4)).decode()
 
 
 def _matches(password: str, hashed: str) -> bool:
@@ -33,11 +31,15 @@ def _matches(password: str, hashed: str) -> bool:
 
 
 class Accounts:
-    def __init__(self, db: asyncpg.Pool, admin: Admin, invalidator: Invalidator) -> None:
+    def __init__(self, db: asyncpg.Pool, admin: Admin, invalidator: Invalidator, rounds: int) -> None:
         self.db = db
         self.admin = admin
         self.invalidator = invalidator
+        self.rounds = rounds
         self._failures: BoundedCache[str, int] = BoundedCache(10_000, LOCK_SECONDS)
+        # checked against when no user has the email, hashed as the users' are: a wrong email takes as long
+        # as a wrong password, and says nothing of which emails exist
+        self._nobody: str | None = None
 
     async def sign_in(self, email: str, password: str):
         """The user's uuid, once the password is theirs."""
@@ -45,7 +47,9 @@ class Accounts:
         if (self._failures.get(key) or 0) >= MAX_FAILURES:
             raise Limited(f"too many wrong passwords: try again in {LOCK_SECONDS // 60} minutes")
         found = await users.credentials(self.db, email)
-        ok = await asyncio.to_thread(_matches, password, found.password_hash if found else _NOBODY)
+        if found is None and self._nobody is None:
+            self._nobody = await asyncio.to_thread(hash_password, "nobody", self.rounds)
+        ok = await asyncio.to_thread(_matches, password, found.password_hash if found else self._nobody)
         if found is None or not ok:
             self._failures.set(key, (self._failures.get(key) or 0) + 1)
             raise Forbidden("the email or the password is wrong", field="password")

@@ -51,7 +51,7 @@ class PoolAllocator:
         self.activity = ActivityRecorder(db)
         self.allocator = Allocator(db, self.box, self.config, self.cache, self.activity)
         self.admin = Admin(db, self.box, self.config, self.invalidator)
-        self.accounts = Accounts(db, self.admin, self.invalidator)
+        self.accounts = Accounts(db, self.admin, self.invalidator, self.config.bcrypt_rounds)
         self.usage = UsageLog(db, bus)
         self.sessions = StreamSessions(db, self.config.stream_ttl_minutes)
         torbox = runtime.torbox()
