@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import os
 import pwd
+import random
 import signal
 import socket
 import subprocess
@@ -31,8 +32,35 @@ def die_with_parent() -> None:
         pass
 
 
+def _ephemeral_low() -> int:
+    """Where the kernel starts handing ports to outgoing connections (Linux's default: 32768)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_HANDED_OUT: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
+    """A port nothing listens on, for a server to listen on next. Chosen below the kernel's ephemeral range:
+    a port from that range (what binding to port 0 gives) can be taken meanwhile by any outgoing connection
+    — a service's to PostgreSQL — and the server then fails with "address already in use" (seen in CI)."""
+    low = _ephemeral_low()
+    for _ in range(200):
+        port = random.randrange(max(1024, low - 12_000), low)
+        if port in _HANDED_OUT:
+            continue
+        try:
+            for address in (host, "0.0.0.0"):
+                with socket.socket() as sock:
+                    sock.bind((address, port))
+        except OSError:
+            continue
+        _HANDED_OUT.add(port)
+        return port
+    with socket.socket() as sock:  # every try taken: what the kernel gives
         sock.bind((host, 0))
         return sock.getsockname()[1]
 
